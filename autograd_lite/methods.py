@@ -1,0 +1,70 @@
+"""Operators and methods of Tensor, each a one-line call into the primitives."""
+import numpy as np
+
+from . import functions as F
+from . import primitives as P
+from .tensor import Tensor
+
+
+def _index(index):
+    """Tensors used as indices become their arrays; lists stay fancy indices."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _getitem(self, index):
+    return P.getitem(self, index=_index(index))
+
+
+def _compare(fn):
+    return lambda self, other: P.constant(fn.__name__, fn)(self, other)
+
+
+def _cast(dtype):
+    def cast(self):
+        return self if self.dtype == dtype else P.astype(self, dtype=dtype)
+    return cast
+
+
+def _to(self, dtype):
+    return _cast(np.dtype(dtype))(self)
+
+
+_methods = {
+    "__add__": lambda a, b: P.add(a, b), "__radd__": lambda a, b: P.add(b, a),
+    "__sub__": lambda a, b: P.sub(a, b), "__rsub__": lambda a, b: P.sub(b, a),
+    "__mul__": lambda a, b: P.mul(a, b), "__rmul__": lambda a, b: P.mul(b, a),
+    "__truediv__": lambda a, b: P.div(a, b), "__rtruediv__": lambda a, b: P.div(b, a),
+    "__pow__": lambda a, b: P.pow(a, b), "__rpow__": lambda a, b: P.pow(b, a),
+    "__matmul__": lambda a, b: P.matmul(a, b), "__rmatmul__": lambda a, b: P.matmul(b, a),
+    "__neg__": lambda a: P.neg(a), "__pos__": lambda a: a,
+    "__abs__": lambda a: P.abs(a),
+    "__lt__": _compare(np.less), "__le__": _compare(np.less_equal),
+    "__gt__": _compare(np.greater), "__ge__": _compare(np.greater_equal),
+    "__eq__": _compare(np.equal), "__ne__": _compare(np.not_equal),
+    "__getitem__": _getitem,
+    "exp": F.exp, "log": F.log, "sin": F.sin, "cos": F.cos, "tan": F.tan, "tanh": F.tanh,
+    "sigmoid": F.sigmoid, "relu": F.relu, "abs": F.abs, "sqrt": F.sqrt, "square": F.square,
+    "sum": F.sum, "mean": F.mean, "max": F.max, "min": F.min, "norm": F.norm,
+    "dot": F.dot, "matmul": F.matmul, "maximum": F.maximum, "minimum": F.minimum,
+    "reshape": F.reshape, "view": F.reshape, "transpose": F.transpose, "permute": F.permute,
+    "softmax": F.softmax, "log_softmax": F.log_softmax, "clamp": F.clamp, "pow": F.pow,
+    "float": _cast(np.dtype(np.float32)), "double": _cast(np.dtype(np.float64)), "to": _to,
+    "all": lambda self: Tensor.__new__(Tensor)._init_constant(np.all(self._data)),
+    "any": lambda self: Tensor.__new__(Tensor)._init_constant(np.any(self._data)),
+    "argmax": lambda self, axis=None: Tensor.__new__(Tensor)._init_constant(
+        np.argmax(self._data, axis=axis)),
+    "argmin": lambda self, axis=None: Tensor.__new__(Tensor)._init_constant(
+        np.argmin(self._data, axis=axis)),
+}
+
+for _name, _fn in _methods.items():
+    setattr(Tensor, _name, _fn)
+
+Tensor.T = property(lambda self: P.transpose(self, axes=None),
+                    doc="All axes reversed (the transpose of a matrix).")

@@ -1,0 +1,407 @@
+"""The rule table: every primitive's forward, VJP and JVP, declared once.
+
+A rule receives ``(g_or_t, out, *inputs, **params)``: ``g`` is the output's cotangent
+(reverse mode) or an input's tangent ``t`` (forward mode), ``out`` the primal output.
+Rules are written with the functions of this module, which work on numpy arrays *and*
+on Tensors. A plain backward runs them on arrays (fast); ``create_graph=True``, forward
+mode and the teaching instruments run them on Tensors, so the derivative of a derivative
+comes from the same table. Nothing outside this file knows a derivative formula.
+
+``saves`` says which values a rule reads: "inputs", "output", "both" or None (shapes only).
+After a backward those values are released, as PyTorch releases its saved tensors.
+"""
+import numpy as np
+
+from .tensor import Tensor, apply
+
+
+class Primitive:
+    __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear")
+
+    def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False):
+        self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
+        self.saves, self.variadic, self.linear = saves, variadic, linear
+        self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+
+    def vjp_rule(self, i):
+        if self.variadic:
+            return lambda g, out, *xs, **kw: self.vjp(i, g, out, *xs, **kw)
+        return self.vjp[i]
+
+    def jvp_rule(self, i):
+        if self.variadic:
+            return lambda t, out, *xs, **kw: self.jvp(i, t, out, *xs, **kw)
+        return self.jvp[i]
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+PRIMITIVES = {}
+
+
+def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False):
+    prim = Primitive(name, forward, vjp, jvp, saves, variadic, linear)
+    PRIMITIVES[name] = prim
+    return prim
+
+
+def unary(name, forward, vjp, jvp, saves="inputs", linear=False):
+    prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear)
+
+    def op(x, **params):
+        if isinstance(x, Tensor):
+            return apply(prim, (x,), params)
+        return forward(x, **params)
+    op.__name__ = op.__qualname__ = name
+    op.primitive = prim
+    return op
+
+
+def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
+    prim = _define(name, forward, vjps, jvps, saves, linear=linear)
+
+    def op(a, b, **params):
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return apply(prim, (a, b), params)
+        return forward(a, b, **params)
+    op.__name__ = op.__qualname__ = name
+    op.primitive = prim
+    return op
+
+
+def constant(name, forward):
+    """A function whose result has zero derivative (signs, comparisons): never recorded."""
+    def op(*args):
+        if any(isinstance(a, Tensor) for a in args):
+            return Tensor.__new__(Tensor)._init_constant(forward(*[_raw(a) for a in args]))
+        return forward(*args)
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _init_constant(self, data):
+    self._data, self.requires_grad, self.grad, self.grad_fn, self.tangent, self._version = \
+        data, False, None, None, None, 0
+    return self
+
+
+Tensor._init_constant = _init_constant
+
+# ---------------------------------------------------------------------------
+# Non-differentiable helpers used inside rules.
+sign = constant("sign", np.sign)
+greater = constant("greater", np.greater)
+greater_equal = constant("greater_equal", np.greater_equal)
+less = constant("less", np.less)
+less_equal = constant("less_equal", np.less_equal)
+equal = constant("equal", np.equal)
+not_equal = constant("not_equal", np.not_equal)
+
+
+def _tie_split(a, b):
+    """Where a wins (1), loses (0) or ties (1/2): how maximum/minimum share the gradient."""
+    return greater(a, b) + 0.5 * equal(a, b)
+
+
+# ---------------------------------------------------------------------------
+# Shape plumbing first: the engine uses sum_to to undo broadcasting.
+def _sum_to_array(x, shape):
+    shape = tuple(shape)
+    if np.shape(x) == shape:
+        return x
+    lead = np.ndim(x) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and np.shape(x)[lead + i] != 1)
+    return np.reshape(np.sum(x, axis=axes), shape)
+
+
+def _broadcast_to_array(x, shape):
+    return np.broadcast_to(x, tuple(shape))
+
+
+def _reshape_array(x, shape):
+    return np.reshape(x, shape)
+
+
+def _inverse(axes):
+    return tuple(np.argsort(axes))
+
+
+def _transpose_array(x, axes=None):
+    return np.transpose(x, axes)
+
+
+sum_to = unary("sum_to", _sum_to_array,
+               vjp=lambda g, out, x, shape: broadcast_to(g, shape=x.shape),
+               jvp=lambda t, out, x, shape: sum_to(t, shape=shape), saves=None, linear=True)
+broadcast_to = unary("broadcast_to", _broadcast_to_array,
+                     vjp=lambda g, out, x, shape: sum_to(g, shape=x.shape),
+                     jvp=lambda t, out, x, shape: broadcast_to(t, shape=shape), saves=None, linear=True)
+reshape = unary("reshape", _reshape_array,
+                vjp=lambda g, out, x, shape: reshape(g, shape=x.shape),
+                jvp=lambda t, out, x, shape: reshape(t, shape=shape), saves=None, linear=True)
+transpose = unary("transpose", _transpose_array,
+                  vjp=lambda g, out, x, axes=None: transpose(
+                      g, axes=None if axes is None else _inverse(axes)),
+                  jvp=lambda t, out, x, axes=None: transpose(t, axes=axes), saves=None, linear=True)
+
+
+def _astype_array(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+astype = unary("astype", _astype_array,
+               vjp=lambda g, out, x, dtype: astype(g, dtype=x.dtype),
+               jvp=lambda t, out, x, dtype: astype(t, dtype=dtype), saves=None, linear=True)
+
+
+def _keepdims_shape(shape, axis):
+    if axis is None:
+        return (1,) * len(shape)
+    axes = (axis,) if np.isscalar(axis) else axis
+    axes = {a % len(shape) for a in axes}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_back(g, x_shape, axis, keepdims):
+    """Give a reduced gradient its reduced axes back, then spread it over the input's shape."""
+    if not keepdims:
+        g = reshape(g, shape=_keepdims_shape(x_shape, axis))
+    return broadcast_to(g, shape=x_shape)
+
+
+def _reduce_back(r, x_shape, axis, keepdims):
+    """A reduction's result with the reduced axes kept, for broadcasting against the input."""
+    return r if keepdims else reshape(r, shape=_keepdims_shape(x_shape, axis))
+
+
+def _sum_array(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum = unary("sum", _sum_array,
+            vjp=lambda g, out, x, axis=None, keepdims=False: _expand_back(g, x.shape, axis, keepdims),
+            jvp=lambda t, out, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims),
+            saves=None, linear=True)
+
+
+def _extreme_vjp(g, out, x, axis=None, keepdims=False):
+    winners = equal(x, _reduce_back(out, x.shape, axis, keepdims)) * 1.0
+    share = winners / sum(winners, axis=axis, keepdims=True)     # ties split evenly
+    return _expand_back(g, x.shape, axis, keepdims) * share
+
+
+def _extreme_jvp(t, out, x, axis=None, keepdims=False):
+    winners = equal(x, _reduce_back(out, x.shape, axis, keepdims)) * 1.0
+    share = winners / sum(winners, axis=axis, keepdims=True)
+    return sum(t * share, axis=axis, keepdims=keepdims)
+
+
+def _max_array(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min_array(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+max = unary("max", _max_array, _extreme_vjp, _extreme_jvp, saves="both")
+min = unary("min", _min_array, _extreme_vjp, _extreme_jvp, saves="both")
+
+
+def _getitem_array(x, index):
+    return x[index]
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+def _scatter_add_array(g, index, shape):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
+    z = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic(index):
+        z[index] = g
+    else:
+        np.add.at(z, index, g)
+    return z
+
+
+getitem = unary("getitem", _getitem_array,
+                vjp=lambda g, out, x, index: scatter_add(g, index=index, shape=x.shape),
+                jvp=lambda t, out, x, index: getitem(t, index=index), saves=None, linear=True)
+scatter_add = unary("scatter_add", _scatter_add_array,
+                    vjp=lambda g, out, x, index, shape: getitem(g, index=index),
+                    jvp=lambda t, out, x, index, shape: scatter_add(t, index=index, shape=shape),
+                    saves=None, linear=True)
+
+
+def _concatenate_array(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_vjp(i, g, out, *xs, axis=0):
+    start = int(np.sum([x.shape[axis] for x in xs[:i]], dtype=int))
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + xs[i].shape[axis])
+    return getitem(g, index=tuple(index))
+
+
+def _concatenate_jvp(i, t, out, *xs, axis=0):
+    parts = [t if j == i else np.zeros(x.shape, dtype=np.result_type(t)) for j, x in enumerate(xs)]
+    return concatenate(parts, axis=axis)
+
+
+_concatenate_prim = _define("concatenate", _concatenate_array, _concatenate_vjp, _concatenate_jvp,
+                            saves=None, variadic=True, linear=True)
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis (torch.cat)."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    if any(isinstance(t, Tensor) for t in tensors):
+        return apply(_concatenate_prim, tensors, {"axis": axis})
+    return _concatenate_array(*tensors, axis=axis)
+
+
+# ---------------------------------------------------------------------------
+# Arithmetic.
+add = binary("add", np.add,
+             vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t), saves=None, linear=True)
+sub = binary("sub", np.subtract,
+             vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: -t), saves=None, linear=True)
+mul = binary("mul", np.multiply,
+             vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+             jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: a * t))
+div = binary("div", np.true_divide,
+             vjps=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
+             jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / (b * b)))
+neg = unary("neg", np.negative, vjp=lambda g, out, x: -g, jvp=lambda t, out, x: -t,
+            saves=None, linear=True)
+pow = binary("pow", np.power,
+             vjps=(lambda g, out, a, b: g * b * a ** (b - 1),
+                   lambda g, out, a, b: g * out * log(a)),
+             jvps=(lambda t, out, a, b: t * b * a ** (b - 1),
+                   lambda t, out, a, b: t * out * log(a)), saves="both")
+
+# Elementwise functions.
+exp = unary("exp", np.exp, vjp=lambda g, out, x: g * out, jvp=lambda t, out, x: t * out,
+            saves="output")
+log = unary("log", np.log, vjp=lambda g, out, x: g / x, jvp=lambda t, out, x: t / x)
+sin = unary("sin", np.sin, vjp=lambda g, out, x: g * cos(x), jvp=lambda t, out, x: t * cos(x))
+cos = unary("cos", np.cos, vjp=lambda g, out, x: -g * sin(x), jvp=lambda t, out, x: -t * sin(x))
+tan = unary("tan", np.tan, vjp=lambda g, out, x: g * (1 + out * out),
+            jvp=lambda t, out, x: t * (1 + out * out), saves="output")
+tanh = unary("tanh", np.tanh, vjp=lambda g, out, x: g * (1 - out * out),
+             jvp=lambda t, out, x: t * (1 - out * out), saves="output")
+
+
+def _sigmoid_array(x):
+    return 0.5 * (np.tanh(0.5 * x) + 1)     # stable for large |x|, no overflow warnings
+
+
+sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - out),
+                jvp=lambda t, out, x: t * out * (1 - out), saves="output")
+
+
+def _relu_array(x):
+    return np.maximum(x, 0)
+
+
+relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * greater(x, 0),
+             jvp=lambda t, out, x: t * greater(x, 0))
+abs = unary("abs", np.abs, vjp=lambda g, out, x: g * sign(x), jvp=lambda t, out, x: t * sign(x))
+sqrt = unary("sqrt", np.sqrt, vjp=lambda g, out, x: g / (2 * out),
+             jvp=lambda t, out, x: t / (2 * out), saves="output")
+maximum = binary("maximum", np.maximum,
+                 vjps=(lambda g, out, a, b: g * _tie_split(a, b),
+                       lambda g, out, a, b: g * _tie_split(b, a)),
+                 jvps=(lambda t, out, a, b: t * _tie_split(a, b),
+                       lambda t, out, a, b: t * _tie_split(b, a)))
+minimum = binary("minimum", np.minimum,
+                 vjps=(lambda g, out, a, b: g * _tie_split(b, a),
+                       lambda g, out, a, b: g * _tie_split(a, b)),
+                 jvps=(lambda t, out, a, b: t * _tie_split(b, a),
+                       lambda t, out, a, b: t * _tie_split(a, b)))
+
+
+def _where_array(a, b, condition):
+    return np.where(condition, a, b)
+
+
+_where = binary("where", _where_array,
+                vjps=(lambda g, out, a, b, condition: _where(g, 0, condition=condition),
+                      lambda g, out, a, b, condition: _where(0, g, condition=condition)),
+                jvps=(lambda t, out, a, b, condition: _where(t, 0, condition=condition),
+                      lambda t, out, a, b, condition: _where(0, t, condition=condition)),
+                saves=None, linear=True)
+
+
+def where(condition, a, b):
+    """Pick ``a`` where ``condition`` holds and ``b`` elsewhere; the condition gets no gradient."""
+    return _where(a, b, condition=_raw(condition))
+
+
+# ---------------------------------------------------------------------------
+# Linear algebra.
+def _swap_last(x):
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, axes=tuple(axes))
+
+
+def _append_axis(x, position):
+    shape = tuple(x.shape)
+    position = position % (len(shape) + 1)
+    return reshape(x, shape=shape[:position] + (1,) + shape[position:])
+
+
+def _matmul_vjp_a(g, out, a, b):
+    if b.ndim == 1:                               # (..., n, k) @ (k,) -> (..., n)
+        return _append_axis(g, -1) * b if a.ndim > 1 else g * b
+    if a.ndim == 1:                               # (k,) @ (..., k, m) -> (..., m)
+        g_col = matmul(b, _append_axis(g, -1))   # (..., k, 1)
+        return reshape(g_col, shape=tuple(g_col.shape)[:-1])
+    return matmul(g, _swap_last(b))
+
+
+def _matmul_vjp_b(g, out, a, b):
+    if a.ndim == 1:
+        return _append_axis(a, -1) * _append_axis(g, -2) if b.ndim > 1 else g * a
+    if b.ndim == 1:
+        g_col = matmul(_swap_last(a), _append_axis(g, -1))
+        return reshape(g_col, shape=tuple(g_col.shape)[:-1])
+    return matmul(_swap_last(a), g)
+
+
+matmul = binary("matmul", np.matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b),
+                jvps=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)))
+
+
+def _norm_array(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _norm_grad(x, out, axis, keepdims):
+    """x / ||x||, taken as 0 where the norm is 0 (the subgradient PyTorch uses)."""
+    n = _reduce_back(out, x.shape, axis, keepdims)
+    zero = equal(n, 0)
+    return x / (n + zero) * (1 - zero)
+
+
+norm = unary("norm", _norm_array,
+             vjp=lambda g, out, x, axis=None, keepdims=False:
+                 _expand_back(g, x.shape, axis, keepdims) * _norm_grad(x, out, axis, keepdims),
+             jvp=lambda t, out, x, axis=None, keepdims=False:
+                 sum(t * _norm_grad(x, out, axis, keepdims), axis=axis, keepdims=keepdims),
+             saves="both")

@@ -1,0 +1,432 @@
+"""The Tensor, the graph Node it points to, and ``apply``: the one place primitives run.
+
+A Tensor wraps a numpy array (or numpy scalar). When an operation on tensors that
+require grad runs while recording is on, the result gets a ``grad_fn``: a Node that
+remembers the primitive, what its rule needs (the saved values), and where the
+gradient goes next. Forward mode rides along: a tensor may carry a ``tangent``.
+"""
+import numpy as np
+
+from ._state import state
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+_EMPTY = {}
+
+
+class Meta:
+    """Stands in for an input whose value a rule does not need: only its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+
+class Node:
+    """One recorded primitive application: the ``grad_fn`` of its output."""
+
+    __slots__ = ("prim", "next", "inputs", "out", "metas", "params", "versions",
+                 "freed", "out_modified", "out_tangent", "retained")
+
+    def __init__(self, prim, inputs, out, params):
+        self.prim = prim
+        targets, metas = [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                metas.append((x._data.shape, x._data.dtype))
+                targets.append(x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None))
+            else:
+                metas.append((np.shape(x), None))
+                targets.append(None)
+        self.next = tuple(targets)
+        self.metas = tuple(metas)
+        saves = prim.saves
+        if saves == "inputs" or saves == "both":
+            self.inputs = inputs
+            self.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
+        else:
+            self.inputs = self.versions = None
+        self.out = out if (saves == "output" or saves == "both") else None
+        self.params = params
+        self.freed = False
+        self.out_modified = False
+        self.out_tangent = None
+        self.retained = None
+
+    def name(self):
+        return self.prim.backward_name
+
+    def __repr__(self):
+        return f"<{self.prim.backward_name}>"
+
+    @property
+    def next_functions(self):
+        """Like PyTorch: the nodes (or leaf accumulators) the gradient flows to next."""
+        return tuple((n, 0) for n in self.next)
+
+    def release(self):
+        """Drop the saved values; a later backward through this node must fail."""
+        if self.prim.saves is not None:
+            self.inputs = None
+            self.out = None
+            self.freed = True
+
+
+def _error_for(prim, inputs, exc):
+    shapes = " and ".join(str(tuple(np.shape(_data(x)))) for x in inputs)
+    return type(exc)(f"{prim.name}: cannot combine inputs of shapes {shapes}: {exc}")
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def apply(prim, inputs, params=_EMPTY):
+    """Run a primitive on tensors, record it for reverse mode and push tangents (forward mode)."""
+    datas = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    try:
+        out = prim.forward(*datas, **params)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _error_for(prim, inputs, exc) from None
+    result = Tensor.__new__(Tensor)
+    result._data = out
+    result.requires_grad = False
+    result.grad = None
+    result.grad_fn = None
+    result.tangent = None
+    result._version = 0
+    if state.grad_enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                if out.dtype.kind == "f" or out.dtype.kind == "c":
+                    result.grad_fn = Node(prim, inputs, out, params)
+                    result.requires_grad = True
+                break
+    if state.forward_active:
+        _push_tangent(prim, inputs, result, params)
+    if state.observers:
+        for observer in state.observers:
+            observer(prim, inputs, result, params)
+    return result
+
+
+def _push_tangent(prim, inputs, result, params):
+    """Forward mode: the output's tangent is the sum of each input's pushed-forward tangent."""
+    if not any(isinstance(x, Tensor) and x.tangent is not None for x in inputs):
+        return
+    state.forward_active -= 1          # tangent arithmetic itself carries no tangents
+    try:
+        out = _primal_view(result)
+        tangent = None
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor) and x.tangent is not None:
+                rule = prim.jvp_rule(i)
+                if rule is None:
+                    continue
+                contribution = rule(x.tangent, out, *inputs, **params)
+                tangent = contribution if tangent is None else tangent + contribution
+        if tangent is not None:
+            if tangent.shape != result.shape:
+                from .primitives import broadcast_to
+                tangent = broadcast_to(tangent, shape=result.shape)
+            result.tangent = tangent
+            if result.grad_fn is not None:
+                result.grad_fn.out_tangent = tangent
+    finally:
+        state.forward_active += 1
+
+
+def _primal_view(t):
+    view = Tensor.__new__(Tensor)
+    view._data, view.requires_grad, view.grad, view.grad_fn = t._data, t.requires_grad, None, t.grad_fn
+    view.tangent, view._version = None, 0
+    return view
+
+
+def _as_array(data, dtype=None):
+    if isinstance(data, Tensor):
+        data = data._data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flatten(data)):
+        data = _nested_data(data)
+    arr = np.array(data, dtype=dtype)
+    if arr.dtype == object:
+        raise TypeError("tensor(): could not turn the data into a numeric array; give numbers, "
+                        "nested lists of equal length, a numpy array or a Tensor")
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def _flatten(items):
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _nested_data(items):
+    return [(_nested_data(i) if isinstance(i, (list, tuple)) else _data(i)) for i in items]
+
+
+class Tensor:
+    """An n-dimensional array that can record how it was computed, in PyTorch's style."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "tangent", "_version", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad=False, tangent=None):
+        self._data = _as_array(data, dtype)
+        self.requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self.tangent = None
+        self._version = 0
+        if requires_grad:
+            self.requires_grad_(True)
+        if tangent is not None:
+            from .forward import _attach_tangent
+            _attach_tangent(self, tangent)
+
+    # -- basic properties -------------------------------------------------
+    @property
+    def data(self):
+        """A tensor sharing this one's values, detached from the graph (as in PyTorch)."""
+        return self.detach()
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it holds one number; use .item()")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __hash__(self):
+        return id(self)
+
+    # -- conversions --------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to a Python number; "
+                             f"this one has shape {tuple(self.shape)}")
+        return self._data.item() if hasattr(self._data, "item") else self._data
+
+    def numpy(self):
+        """The values as a numpy array (shared, not copied, as in PyTorch)."""
+        return np.asarray(self._data)
+
+    def tolist(self):
+        return np.asarray(self._data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = np.asarray(self._data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)}); use .any() or .all()")
+        return bool(self.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return str(self)
+
+    def __repr__(self):
+        from .display import tensor_repr
+        return tensor_repr(self)
+
+    # -- numpy interplay: arithmetic defers to us, other ufuncs explain themselves --
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from . import primitives as P
+        table = {np.add: P.add, np.subtract: P.sub, np.multiply: P.mul, np.true_divide: P.div,
+                 np.power: P.pow, np.matmul: P.matmul}
+        if method == "__call__" and ufunc in table and not kwargs:
+            return table[ufunc](*inputs)
+        raise TypeError(f"numpy.{ufunc.__name__} was called on an autograd_lite Tensor. "
+                        f"Use the library's function (for example ag.{ufunc.__name__}) so the "
+                        f"derivative is tracked, or call .detach().numpy() to leave autograd.")
+
+    # -- autograd -----------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"Only floating point tensors can require gradients, but this tensor has dtype "
+                f"{self._data.dtype}. Create it from floats (e.g. ag.arange(4.0) or "
+                f"ag.tensor([1., 2.])) or convert it with .double().")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; "
+                               "use .detach() to get a tensor outside the graph")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+        from .backward import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if self.grad_fn is not None:
+            self.grad_fn.retained = self
+        return self
+
+    def detach(self):
+        """The same values, outside the graph (no grad_fn, no requires_grad)."""
+        out = Tensor.__new__(Tensor)
+        data = self._data
+        out._data = data.view() if isinstance(data, np.ndarray) else data
+        out.requires_grad, out.grad, out.grad_fn, out.tangent, out._version = False, None, None, None, 0
+        return out
+
+    def detach_(self):
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    def clone(self):
+        from . import primitives as P
+        return P.mul(self, 1)
+
+    # -- in-place operations ------------------------------------------------
+    def _check_inplace(self, what):
+        if state.grad_enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({what}). Wrap parameter updates in `with ag.no_grad():`.")
+
+    def _write(self, new_values):
+        """Store new values in place, bumping the version that backward checks."""
+        data = self._data
+        if isinstance(data, np.ndarray) and data.base is None and data.flags.writeable:
+            data[...] = new_values
+        else:   # a view of another tensor's memory or a numpy scalar: copy on write
+            self._data = np.array(np.broadcast_to(new_values, np.shape(data)), dtype=data.dtype)
+        self._version += 1
+        if self.grad_fn is not None:
+            self.grad_fn.out_modified = True
+        return self
+
+    def _inplace(self, op, other, what, rebinds=True):
+        if state.grad_enabled and self.requires_grad:
+            self._check_inplace(what)
+            if rebinds:                     # `y += 1` on a graph tensor: record out of place
+                return op(self, other)      # and let Python rebind the name, as PyTorch records it
+            raise RuntimeError(f"{what} on a tensor inside a recorded graph is not supported here; "
+                               f"write the out-of-place form (y = y + other) instead")
+        value = op(self.detach(), other._data if isinstance(other, Tensor) else other)._data
+        if np.shape(value) != self.shape:
+            raise RuntimeError(f"{what}: result of shape {np.shape(value)} does not fit in-place "
+                               f"into a tensor of shape {tuple(self.shape)}")
+        if np.result_type(value) != self.dtype and not np.can_cast(np.result_type(value), self.dtype,
+                                                                     "same_kind"):
+            raise RuntimeError(f"{what}: result type {np.result_type(value)} can't be cast to "
+                               f"the tensor's dtype {self.dtype}")
+        return self._write(value)
+
+    def __iadd__(self, other):
+        from .primitives import add
+        return self._inplace(add, other, "+=")
+
+    def __isub__(self, other):
+        from .primitives import sub
+        return self._inplace(sub, other, "-=")
+
+    def __imul__(self, other):
+        from .primitives import mul
+        return self._inplace(mul, other, "*=")
+
+    def __itruediv__(self, other):
+        from .primitives import div
+        return self._inplace(div, other, "/=")
+
+    def add_(self, other, alpha=1):
+        from .primitives import add
+        return self._inplace(add, other * alpha if alpha != 1 else other, "add_", rebinds=False)
+
+    def sub_(self, other, alpha=1):
+        from .primitives import sub
+        return self._inplace(sub, other * alpha if alpha != 1 else other, "sub_", rebinds=False)
+
+    def mul_(self, other):
+        from .primitives import mul
+        return self._inplace(mul, other, "mul_", rebinds=False)
+
+    def div_(self, other):
+        from .primitives import div
+        return self._inplace(div, other, "div_", rebinds=False)
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        return self._write(0)
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        return self._write(value)
+
+    def copy_(self, other):
+        self._check_inplace("copy_")
+        return self._write(_data(other))
+
+    def __setitem__(self, index, value):
+        self._check_inplace("item assignment")
+        if isinstance(index, Tensor):
+            index = index._data
+        new = np.array(self._data)
+        new[index] = _data(value)
+        return self._write(new)
+
+
+from . import methods  # noqa: E402  (attaches operators and methods to Tensor)
