@@ -10,6 +10,8 @@ comes from the same table. Nothing outside this file knows a derivative formula.
 ``saves`` says which values a rule reads: "inputs", "output", "both" or None (shapes only).
 After a backward those values are released, as PyTorch releases its saved tensors.
 """
+import operator
+
 import numpy as np
 
 from .tensor import Tensor, apply
@@ -274,21 +276,21 @@ def concatenate(tensors, axis=0):
 
 # ---------------------------------------------------------------------------
 # Arithmetic.
-add = binary("add", np.add,
+add = binary("add", operator.add,
              vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
              jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t), saves=None, linear=True)
-sub = binary("sub", np.subtract,
+sub = binary("sub", operator.sub,
              vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
              jvps=(lambda t, out, a, b: t, lambda t, out, a, b: -t), saves=None, linear=True)
-mul = binary("mul", np.multiply,
+mul = binary("mul", operator.mul,
              vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
              jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: a * t))
-div = binary("div", np.true_divide,
+div = binary("div", operator.truediv,
              vjps=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
              jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / (b * b)))
-neg = unary("neg", np.negative, vjp=lambda g, out, x: -g, jvp=lambda t, out, x: -t,
+neg = unary("neg", operator.neg, vjp=lambda g, out, x: -g, jvp=lambda t, out, x: -t,
             saves=None, linear=True)
-pow = binary("pow", np.power,
+pow = binary("pow", operator.pow,
              vjps=(lambda g, out, a, b: g * b * a ** (b - 1),
                    lambda g, out, a, b: g * out * log(a)),
              jvps=(lambda t, out, a, b: t * b * a ** (b - 1),
@@ -384,7 +386,7 @@ def _matmul_vjp_b(g, out, a, b):
     return matmul(_swap_last(a), g)
 
 
-matmul = binary("matmul", np.matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b),
+matmul = binary("matmul", operator.matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b),
                 jvps=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)))
 
 
