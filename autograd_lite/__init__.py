@@ -16,3 +16,4 @@ from .transforms import grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian
 from .primitives import PRIMITIVES
 
 __version__ = "0.1.0"
+from .instruments import OpCount, count_ops, derivative_costs
