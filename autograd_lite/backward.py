@@ -1,36 +1,20 @@
 """Reverse mode: walk the recorded graph from the output back to the leaves.
 
-The walk is iterative (no recursion limit), visits each node once, and calls the node's
-VJP rules from the rule table. A plain backward runs the rules on numpy arrays; with
-``create_graph=True`` (or while forward mode or an observer is active) it runs them on
-tensors, so the gradient is itself a recorded, differentiable computation.
+The walk is iterative (no recursion limit) and visits each node once, newest first: a node
+is always created after the nodes that feed it, so creation order reversed is a valid
+order for the sweep. Each node's VJP rules come from the rule table. A plain backward
+runs them on numpy arrays; with ``create_graph=True`` (or while forward mode or an
+observer is active) it runs them on tensors, so the gradient is itself a recorded,
+differentiable computation.
 """
+import gc
+from heapq import heappop, heappush
+
 import numpy as np
 
 from ._state import state, _GradMode
 from .tensor import Tensor, Node, Meta
 from . import primitives as P
-
-
-def _topological_order(root):
-    """Nodes reachable from ``root``, each after every node that feeds its gradient."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in node.next:
-            if parent.__class__ is Node and parent not in visited:
-                stack.append((parent, False))
-    order.reverse()
-    return order
-
 
 def _freed_error(node):
     return RuntimeError(
@@ -39,40 +23,42 @@ def _freed_error(node):
         f"to the first backward() (or grad()) if you need to backward through it again.")
 
 
-def _modified_error(node, index):
+def _modified_error(node, what):
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an in-place "
-        f"operation: input {index} of {node.name()} changed after it was used. Compute the "
-        f"gradient before changing it, or change a .clone() instead.")
+        f"operation: the {what} of {node.name()} changed after it was used. Compute the gradient "
+        f"before changing it, or change a .clone() instead.")
+
+
+def _check_unmodified(node):
+    if node.stamp < state.last_inplace:          # something was written in place since
+        for i, x in enumerate(node.inputs):
+            if isinstance(x, Tensor) and x._version > node.stamp:
+                raise _modified_error(node, f"input {i}")
+    if node.out_modified:
+        raise _modified_error(node, "output")
 
 
 def _rule_arguments(node, as_tensors):
-    """What the node's rules receive: the saved inputs (or their shapes) and the output."""
-    prim = node.prim
-    if prim.saves is not None and node.freed:
-        raise _freed_error(node)
-    if node.inputs is not None:
-        for i, (x, version) in enumerate(zip(node.inputs, node.versions)):
-            if isinstance(x, Tensor) and x._version != version:
-                raise _modified_error(node, i)
-        inputs = node.inputs if as_tensors else tuple(
-            x._data if isinstance(x, Tensor) else x for x in node.inputs)
-    else:
-        inputs = tuple(Meta(shape, dtype) for shape, dtype in node.metas)
-    if node.out is not None:
-        if node.out_modified:
-            raise _modified_error(node, "out")
-        out = node.out
-        if as_tensors:
-            out = Tensor.__new__(Tensor)._init_constant(node.out)
-            out.grad_fn, out.requires_grad, out.tangent = node, True, node.out_tangent
-    else:
-        out = None                       # this primitive's rules never read its output
+    """What the node's rules receive: the inputs (values, or shapes once released) and output."""
+    inputs = node.inputs
+    if inputs is None:
+        if node.prim.saves is not None:
+            raise _freed_error(node)
+        return tuple(Meta(shape, dtype) for shape, dtype in node.metas), None
+    if node.prim.saves is not None:
+        _check_unmodified(node)
+    if not as_tensors:
+        return [x._data if isinstance(x, Tensor) else x for x in inputs], node.out
+    out = node.out
+    if out is not None:
+        out = Tensor.__new__(Tensor)._init_constant(out)
+        out.grad_fn, out.requires_grad, out.tangent = node, True, node.out_tangent
     return inputs, out
 
 
 def run_backward(root, seed, retain_graph=False, create_graph=False, targets=None):
-    """Propagate ``seed`` (d loss / d root) backwards.
+    """Propagate ``seed`` (d output / d root) backwards.
 
     Without ``targets`` the gradients accumulate into the leaves' ``.grad``; with a list of
     ``targets`` they are returned instead (for the functional transforms) and ``.grad`` is
@@ -89,40 +75,72 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
 
     start = root.grad_fn if root.grad_fn is not None else root
     grads = {start: seed}
-    with _GradMode(create_graph):
-        if start.__class__ is Node:
-            for node in _topological_order(start):
-                g = grads.pop(node, None)
-                if g is None:
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()       # the sweep makes no reference cycles; scanning the graph is waste
+    try:
+        with _GradMode(create_graph):
+            if start.__class__ is Node:
+                _sweep(start, grads, as_tensors, retain_graph, create_graph, wanted,
+                       targets is None)
+            for leaf, g in grads.items():
+                if leaf.__class__ is Node:
                     continue
-                if wanted is not None and node in wanted:
-                    wanted[node] = g
-                if node.retained is not None and targets is None:
-                    _accumulate_leaf(node.retained, g, create_graph)
-                inputs, out = _rule_arguments(node, as_tensors)
-                prim = node.prim
-                for i, parent in enumerate(node.next):
-                    if parent is None:
-                        continue
-                    gi = prim.vjp_rule(i)(g, out, *inputs, **node.params)
-                    shape = node.metas[i][0]
-                    if np.shape(gi) != shape:
-                        gi = P.sum_to(gi, shape=shape)
-                    previous = grads.get(parent)
-                    grads[parent] = gi if previous is None else previous + gi
-                if not retain_graph:
-                    node.release()
-        for leaf, g in grads.items():
-            if leaf.__class__ is Node:
-                continue
-            if wanted is not None:
-                if leaf in wanted:
+                if wanted is None:
+                    _accumulate_leaf(leaf, g, create_graph)
+                elif leaf in wanted:
                     wanted[leaf] = g
-            else:
-                _accumulate_leaf(leaf, g, create_graph)
+    finally:
+        if collecting:
+            gc.enable()
     if wanted is not None:
         return [wanted[t.grad_fn if t.grad_fn is not None else t] for t in targets]
     return None
+
+
+def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_retained):
+    """Visit the nodes newest first, turning each output gradient into input gradients.
+
+    A node is created after every node that feeds it, so popping the newest queued node
+    (a heap on creation stamps) reaches a node only after all of its consumers.
+    """
+    pop, get = grads.pop, grads.get
+    sum_to = P.sum_to
+    queue, queued = [(-root.stamp, root)], {root}
+    while queue:
+        node = heappop(queue)[1]
+        g = pop(node, None)
+        if g is None:
+            continue
+        if wanted is not None and node in wanted:
+            wanted[node] = g
+        if fill_retained and node.retained is not None:
+            _accumulate_leaf(node.retained, g, create_graph)
+        prim, inputs = node.prim, node.inputs
+        if inputs is None or as_tensors or node.stamp < state.last_inplace or node.out_modified:
+            args, out = _rule_arguments(node, as_tensors)      # the careful path
+        else:
+            args = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            out = node.out
+        rules, params = prim.vjp, node.params
+        for i, parent in enumerate(node.next or node.link()):
+            if parent is None:
+                continue
+            rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
+            gi = rule(g, out, *args, **params)
+            shape = args[i].shape
+            if gi.shape != shape:
+                gi = sum_to(gi, shape=shape)
+            previous = get(parent)
+            grads[parent] = gi if previous is None else previous + gi
+            if parent.__class__ is Node and parent not in queued:
+                queued.add(parent)
+                heappush(queue, (-parent.stamp, parent))
+        if not retain_graph:            # release the saved values (Node.release, inlined)
+            if prim.saves is None and inputs is not None:
+                node.metas = [(a.shape, a.dtype) if hasattr(a, "shape") else ((), None)
+                              for a in args]
+            node.inputs = node.out = None
 
 
 def _accumulate_leaf(leaf, g, create_graph):
@@ -130,12 +148,11 @@ def _accumulate_leaf(leaf, g, create_graph):
         if not create_graph:
             g = g.detach()
         if g.dtype != leaf.dtype:
-            g = g.double() if leaf.dtype == np.float64 else g.float()
+            g = g.to(leaf.dtype)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    g = np.asarray(g, dtype=leaf.dtype)
     if leaf.grad is None:
-        leaf.grad = Tensor.__new__(Tensor)._init_constant(np.array(g))   # own copy: safe for zero_()
+        leaf.grad = Tensor.__new__(Tensor)._init_constant(np.array(g, dtype=leaf.dtype))  # own copy
     elif leaf.grad.shape == g.shape and isinstance(leaf.grad._data, np.ndarray):
         leaf.grad._data += g
     else:
@@ -166,12 +183,11 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
             seed = np.asarray(seed, dtype=tensor.dtype)
     if retain_graph is None:
         retain_graph = create_graph
-    targets = None
-    if inputs is not None:
-        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = run_backward(tensor, seed, retain_graph, create_graph, targets)
-        for t, g in zip(targets, grads):
-            if g is not None:
-                _accumulate_leaf(t, g, create_graph)
+    if inputs is None:
+        run_backward(tensor, seed, retain_graph, create_graph)
         return
-    run_backward(tensor, seed, retain_graph, create_graph)
+    targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    grads = run_backward(tensor, seed, retain_graph, create_graph, targets)
+    for t, g in zip(targets, grads):
+        if g is not None:
+            _accumulate_leaf(t, g, create_graph)

@@ -5,6 +5,8 @@ require grad runs while recording is on, the result gets a ``grad_fn``: a Node t
 remembers the primitive, what its rule needs (the saved values), and where the
 gradient goes next. Forward mode rides along: a tensor may carry a ``tangent``.
 """
+import itertools
+
 import numpy as np
 
 from ._state import state
@@ -35,35 +37,18 @@ class Meta:
 
 
 class Node:
-    """One recorded primitive application: the ``grad_fn`` of its output."""
+    """One recorded primitive application: the ``grad_fn`` of its output.
 
-    __slots__ = ("prim", "next", "inputs", "out", "metas", "params", "versions",
-                 "freed", "out_modified", "out_tangent", "retained")
+    It keeps the primitive, its inputs and (if the rule reads it) its output until a
+    backward pass releases them. ``stamp`` orders nodes by creation, which is a valid
+    order for the reverse sweep, and dates the node for the in-place checks.
+    """
 
-    def __init__(self, prim, inputs, out, params):
-        self.prim = prim
-        targets, metas = [], []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                metas.append((x._data.shape, x._data.dtype))
-                targets.append(x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None))
-            else:
-                metas.append((np.shape(x), None))
-                targets.append(None)
-        self.next = tuple(targets)
-        self.metas = tuple(metas)
-        saves = prim.saves
-        if saves == "inputs" or saves == "both":
-            self.inputs = inputs
-            self.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
-        else:
-            self.inputs = self.versions = None
-        self.out = out if (saves == "output" or saves == "both") else None
-        self.params = params
-        self.freed = False
-        self.out_modified = False
-        self.out_tangent = None
-        self.retained = None
+    __slots__ = ("prim", "inputs", "out", "params", "stamp", "next", "metas", "__dict__")
+    # Rarely set, so kept out of the slots: they cost nothing until used.
+    out_modified = False
+    out_tangent = None
+    retained = None
 
     def name(self):
         return self.prim.backward_name
@@ -72,16 +57,42 @@ class Node:
         return f"<{self.prim.backward_name}>"
 
     @property
+    def freed(self):
+        return self.inputs is None and self.prim.saves is not None
+
+    def link(self):
+        """Where the gradient goes next: parent nodes, leaf tensors, or None (no gradient)."""
+        if self.next is None:
+            self.next = tuple([(x.grad_fn or (x if x.requires_grad else None))
+                               if isinstance(x, Tensor) else None for x in self.inputs])
+        return self.next
+
+    @property
     def next_functions(self):
         """Like PyTorch: the nodes (or leaf accumulators) the gradient flows to next."""
-        return tuple((n, 0) for n in self.next)
+        if self.next is None and self.inputs is None:
+            return ()
+        return tuple((n, 0) for n in self.link())
 
     def release(self):
-        """Drop the saved values; a later backward through this node must fail."""
-        if self.prim.saves is not None:
-            self.inputs = None
-            self.out = None
-            self.freed = True
+        """Drop the saved values: memory goes back, and a later backward that needs them fails.
+
+        Input shapes (and dtypes) stay: rules that read nothing else can still run again."""
+        self.link()
+        if self.prim.saves is None and self.inputs is not None:
+            self.metas = tuple([(x._data.shape, x._data.dtype) if isinstance(x, Tensor)
+                                else (np.shape(x), None) for x in self.inputs])
+        self.inputs = None
+        self.out = None
+
+
+_new = object.__new__
+_READS_OUTPUT = frozenset(("output", "both"))
+_clock = itertools.count(1)     # one clock for node creation and in-place writes
+
+
+def tick():
+    return next(_clock)
 
 
 def _error_for(prim, inputs, exc):
@@ -95,23 +106,31 @@ def _data(x):
 
 def apply(prim, inputs, params=_EMPTY):
     """Run a primitive on tensors, record it for reverse mode and push tangents (forward mode)."""
-    datas = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    if not params:
+        params = _EMPTY         # one shared empty dict, not one per recorded node
     try:
-        out = prim.forward(*datas, **params)
+        out = prim.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
-    result = Tensor.__new__(Tensor)
+    result = _new(Tensor)
     result._data = out
-    result.requires_grad = False
     result.grad = None
-    result.grad_fn = None
     result.tangent = None
     result._version = 0
+    result.requires_grad = False
+    result.grad_fn = None
     if state.grad_enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
-                if out.dtype.kind == "f" or out.dtype.kind == "c":
-                    result.grad_fn = Node(prim, inputs, out, params)
+                if out.dtype.kind in "fc":
+                    node = _new(Node)
+                    node.prim = prim
+                    node.inputs = inputs
+                    node.out = out if prim.saves in _READS_OUTPUT else None
+                    node.params = params
+                    node.stamp = next(_clock)
+                    node.next = None
+                    result.grad_fn = node
                     result.requires_grad = True
                 break
     if state.forward_active:
@@ -354,7 +373,7 @@ class Tensor:
             data[...] = new_values
         else:   # a view of another tensor's memory or a numpy scalar: copy on write
             self._data = np.array(np.broadcast_to(new_values, np.shape(data)), dtype=data.dtype)
-        self._version += 1
+        self._version = state.last_inplace = next(_clock)
         if self.grad_fn is not None:
             self.grad_fn.out_modified = True
         return self
