@@ -31,8 +31,9 @@ def _keep(keepdims, keepdim):
 
 def _check_axis(x, axis, name):
     ndim = np.ndim(x._data if isinstance(x, Tensor) else x)
+    bound = ndim or 1          # (this module's max/min are the tensor reductions)
     for a in (axis if isinstance(axis, tuple) else () if axis is None else (axis,)):
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -bound <= a < bound:
             raise IndexError(f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
 
 
