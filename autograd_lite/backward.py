@@ -107,17 +107,16 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
     queue, queued = [(-root.stamp, root)], {root}
+    last_inplace = state.last_inplace
     while queue:
         node = heappop(queue)[1]
-        g = pop(node, None)
-        if g is None:
-            continue
+        g = pop(node)                   # queued nodes always have a gradient
         if wanted is not None and node in wanted:
             wanted[node] = g
         if fill_retained and node.retained is not None:
             _accumulate_leaf(node.retained, g, create_graph)
         prim, inputs = node.prim, node.inputs
-        if inputs is None or as_tensors or node.stamp < state.last_inplace or node.out_modified:
+        if inputs is None or as_tensors or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
             args = [x._data if isinstance(x, Tensor) else x for x in inputs]

@@ -114,23 +114,17 @@ def apply(prim, inputs, params=_EMPTY):
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
     result._data = out
-    result.grad = None
-    result.tangent = None
+    result.grad = result.tangent = result.grad_fn = None
     result._version = 0
     result.requires_grad = False
-    result.grad_fn = None
     if state.grad_enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 if out.dtype.kind in "fc":
-                    node = _new(Node)
-                    node.prim = prim
-                    node.inputs = inputs
+                    result.grad_fn = node = _new(Node)
+                    node.prim, node.inputs, node.params, node.next = prim, inputs, params, None
                     node.out = out if prim.saves in _READS_OUTPUT else None
-                    node.params = params
                     node.stamp = next(_clock)
-                    node.next = None
-                    result.grad_fn = node
                     result.requires_grad = True
                 break
     if state.forward_active:
@@ -373,7 +367,7 @@ class Tensor:
             data[...] = new_values
         else:   # a view of another tensor's memory or a numpy scalar: copy on write
             self._data = np.array(np.broadcast_to(new_values, np.shape(data)), dtype=data.dtype)
-        self._version = state.last_inplace = next(_clock)
+        self._version = state.last_inplace = next(_clock)    # sends backward down the careful path
         if self.grad_fn is not None:
             self.grad_fn.out_modified = True
         return self
