@@ -122,9 +122,10 @@ def permute(x, *dims):
     return P.transpose(x, axes=tuple(dims))
 
 
-def stack(tensors, axis=0, *, dim=None):
-    """Join same-shape tensors along a new axis (torch.stack)."""
+def stack(tensors, axis=None, *, dim=None):
+    """Join same-shape tensors along a new axis (torch.stack); ``axis`` defaults to 0."""
     axis = _axis(axis, dim)
+    axis = 0 if axis is None else axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
@@ -145,15 +146,17 @@ def square(x):
     return x * x
 
 
-def softmax(x, axis=-1, *, dim=None):
+def softmax(x, axis=None, *, dim=None):
     axis = _axis(axis, dim)
+    axis = -1 if axis is None else axis     # the last axis, unless told otherwise
     shifted = x - max(x, axis=axis, keepdims=True).detach()
     e = exp(shifted)
     return e / sum(e, axis=axis, keepdims=True)
 
 
-def log_softmax(x, axis=-1, *, dim=None):
+def log_softmax(x, axis=None, *, dim=None):
     axis = _axis(axis, dim)
+    axis = -1 if axis is None else axis     # the last axis, unless told otherwise
     shifted = x - max(x, axis=axis, keepdims=True).detach()
     return shifted - log(sum(exp(shifted), axis=axis, keepdims=True))
 

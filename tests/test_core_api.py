@@ -253,3 +253,17 @@ def test_numpy_ufuncs_on_tensors_explain_what_to_do():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = np.array([3.0, 4.0]) * x
     assert isinstance(y, ag.Tensor) and y.requires_grad
+
+
+def test_dim_keyword_spellings_of_pytorch():
+    x = ag.tensor(np.arange(6.0).reshape(2, 3))
+    assert ag.stack([x, x], dim=1).shape == (2, 2, 3)
+    assert ag.stack([x, x]).shape == (2, 2, 3)
+    np.testing.assert_allclose(ag.softmax(x, dim=0).sum(dim=0).numpy(), np.ones(3))
+    np.testing.assert_allclose(ag.softmax(x).sum(dim=1).numpy(), np.ones(2))
+    np.testing.assert_allclose(ag.log_softmax(x, dim=0).exp().sum(axis=0).numpy(), np.ones(3))
+    assert ag.cat([x, x], dim=1).shape == (2, 6)
+    assert ag.sum(x, dim=1, keepdim=True).shape == (2, 1)
+    assert ag.max(x, dim=0).tolist() == [3.0, 4.0, 5.0]
+    with pytest.raises(TypeError, match="either axis= or dim="):
+        ag.sum(x, axis=0, dim=1)
