@@ -1,0 +1,452 @@
+"""Benchmark autograd_lite against micrograd, PyTorch, HIPS autograd and hand-written numpy.
+
+Run from the repository root:  ``.venv/bin/python -m bench`` (``--quick``, ``--json PATH``).
+
+Each library runs in its own fresh Python process (so no library's thread pool, heap or
+imports disturb another's numbers), once for cases 1-3 and once more for case 4, whose
+peak memory must not include anything else. The parent process only collects the
+numbers, checks that every library computed the same values, and prints the tables.
+"""
+import argparse
+import datetime
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+if __package__ in (None, ""):               # run as a script: python bench/run.py
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bench import workloads as W
+else:
+    from . import workloads as W
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULT_MARK = "BENCH_RESULT "
+LIBRARY_ORDER = ["autograd_lite", "micrograd", "torch", "hips_autograd", "numpy"]
+ORDER = ["autograd_lite", "micrograd", "torch", "torch_1thread", "hips_autograd", "numpy"]
+LABELS = {"autograd_lite": "autograd_lite", "micrograd": "micrograd", "torch": "torch (CPU)",
+          "torch_1thread": "torch, 1 thread", "hips_autograd": "HIPS autograd",
+          "numpy": "numpy (by hand)"}
+SCALAR_TARGET_US = 4.0
+MLP_TARGET_RATIO = 1.15
+
+FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=9, chain_warmup=2,
+            mlp_samples=15, mlp_warmup=3, deep_steps=333_334, timeout=1800)
+QUICK = dict(chain_steps=50, graphs_per_sample=1, chain_samples=3, chain_warmup=1,
+             mlp_samples=3, mlp_warmup=1, deep_steps=3_334, timeout=300)
+
+
+def available_threads():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not Linux
+        return os.cpu_count() or 1
+
+
+# ================================================================ worker side
+def _samples(fn, warmup, samples, repeat=1):
+    """Seconds per call of ``fn``: ``samples`` timings, each the mean over ``repeat`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(samples):
+        gc.collect()                 # start each sample without the previous one's garbage
+        start = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        times.append((time.perf_counter() - start) / repeat)
+    return times
+
+
+def _as_floats(values):
+    import numpy as np
+    return [float(v) for v in np.concatenate([np.ravel(np.asarray(v, dtype=float))
+                                              for v in values])]
+
+
+def _guarded(measure):
+    try:
+        return measure()
+    except NotImplementedError as exc:
+        return {"status": "skipped", "note": str(exc)}
+    except Exception as exc:        # report, don't hide: the table shows the error
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def worker_main_cases(lib, cfg, mlp_only=False):
+    results = {}
+    for kind in () if mlp_only else ("scalar", "vector"):
+        def measure(kind=kind):
+            run = lib.chain(kind, cfg["chain_steps"])
+            check = _as_floats(run())
+            times = _samples(run, cfg["chain_warmup"], cfg["chain_samples"],
+                             cfg["graphs_per_sample"])
+            return {"status": "ok", "times": times, "ops": W.chain_ops(kind, cfg["chain_steps"]),
+                    "check": check}
+        results[kind] = _guarded(measure)
+
+    def measure_mlp():
+        fresh = lib.mlp()
+        check = [fresh(), fresh()]          # loss before and after one update
+        step = lib.mlp()
+        times = _samples(step, cfg["mlp_warmup"], cfg["mlp_samples"])
+        return {"status": "ok", "times": times, "ops": 1, "check": check}
+    results["mlp"] = _guarded(measure_mlp)
+    return results
+
+
+def _max_rss_mib():
+    """Peak resident set size of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def worker_deep(lib, cfg):
+    def measure():
+        forward, backward = lib.deep(cfg["deep_steps"])
+        gc.collect()
+        base = _max_rss_mib()
+        start = time.perf_counter()
+        forward()
+        forward_s = time.perf_counter() - start
+        start = time.perf_counter()
+        try:
+            check = backward()
+        except RecursionError as exc:
+            return {"status": "failed", "error": f"RecursionError: {exc}",
+                    "forward_s": forward_s, "failed_after_s": time.perf_counter() - start,
+                    "ops": W.chain_ops("scalar", cfg["deep_steps"])}
+        backward_s = time.perf_counter() - start
+        peak = _max_rss_mib()
+        return {"status": "ok", "forward_s": forward_s, "backward_s": backward_s,
+                "baseline_rss_mib": base, "peak_rss_mib": peak, "graph_peak_mib": peak - base,
+                "ops": W.chain_ops("scalar", cfg["deep_steps"]),
+                "check": _as_floats(check)}
+    return _guarded(measure)
+
+
+def worker(args):
+    cfg = QUICK if args.quick else FULL
+    if args.recursion_limit:
+        sys.setrecursionlimit(args.recursion_limit)
+    lib = W.LIBRARIES[args.worker]()
+    lib.setup(args.threads)
+    if args.part == "deep":
+        result = worker_deep(lib, cfg)
+    else:
+        result = worker_main_cases(lib, cfg, mlp_only=args.part == "mlp")
+    print(RESULT_MARK + json.dumps(result), flush=True)
+
+
+# ================================================================ parent side
+def run_worker(name, part, args, cfg, recursion_limit=None, threads=None):
+    threads = threads or args.threads
+    command = [sys.executable, "-m", "bench", "--worker", name, "--part", part,
+               "--threads", str(threads)]
+    if args.quick:
+        command.append("--quick")
+    if recursion_limit:
+        command += ["--recursion-limit", str(recursion_limit)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=cfg["timeout"])
+    except subprocess.TimeoutExpired:
+        return {"status": "error", "error": f"timed out after {cfg['timeout']} s"}
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK):])
+    if done.returncode < 0:
+        why = f"process killed by signal {-done.returncode}"
+    else:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        why = f"exit code {done.returncode}: {tail[0]}"
+    return {"status": "error", "error": why}
+
+
+def _version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit():
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autograd_lite"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + (" (autograd_lite/ has uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info(threads):
+    import numpy
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "cpus_available": available_threads(),
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(), "python": platform.python_version(),
+        "numpy": numpy.__version__, "torch": _version("torch"), "autograd": _version("autograd"),
+        "micrograd": _version("micrograd"), "autograd_lite_commit": _git_commit(),
+        "threads": threads,
+    }
+
+
+def is_installed(name):
+    return importlib.util.find_spec(W.LIBRARIES[name].module) is not None
+
+
+def _close(values, reference):
+    import numpy as np
+    return (len(values) == len(reference)
+            and bool(np.allclose(values, reference, rtol=1e-7, atol=1e-12)))
+
+
+def summarize(results):
+    """Add median/best, per-op figures, ratios and agreement with numpy to every entry."""
+    for case in ("scalar", "vector", "mlp"):
+        rows = results["cases"][case]
+        reference = rows.get("numpy", {})
+        for name, row in rows.items():
+            if row.get("status") != "ok":
+                continue
+            times = row["times"]
+            row["median_s"], row["best_s"] = statistics.median(times), min(times)
+            row["median_us_per_op"] = row["median_s"] / row["ops"] * 1e6
+            row["best_us_per_op"] = row["best_s"] / row["ops"] * 1e6
+            if reference.get("status") == "ok" and name != "numpy":
+                row["agrees_with_numpy"] = _close(row["check"], reference["check"])
+        lite = rows.get("autograd_lite", {})
+        for name, row in rows.items():
+            if row.get("status") == "ok" and lite.get("status") == "ok":
+                row["time_vs_autograd_lite"] = row["median_s"] / lite["median_s"]
+    deep = results["cases"]["deep"]
+    reference, lite = deep.get("numpy", {}), deep.get("autograd_lite", {})
+    for name, row in deep.items():
+        if row.get("status") != "ok":
+            continue
+        if reference.get("status") == "ok" and name != "numpy":
+            row["agrees_with_numpy"] = _close(row["check"], reference["check"])
+        if lite.get("status") == "ok":
+            row["backward_vs_autograd_lite"] = row["backward_s"] / lite["backward_s"]
+
+
+def _verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def _status_text(row):
+    if row.get("status") == "skipped":
+        return "skipped: " + row["note"]
+    if row.get("status") == "not installed":
+        return "not installed: skipped"
+    return row.get("status", "?") + ": " + row.get("error", "")
+
+
+def _agree_text(name, row):
+    if name == "numpy":
+        return "(the reference)"
+    if "agrees_with_numpy" not in row:
+        return "not checked (no numpy result)"
+    return "same values" if row["agrees_with_numpy"] else "VALUES DIFFER FROM NUMPY"
+
+
+def print_per_op_table(title, rows, per_op=True):
+    print(title)
+    unit = "us/op" if per_op else "ms/step"
+    print(f"  {'library':<17}{'median ' + unit:>15}{'best ' + unit:>14}"
+          f"{'time / autograd_lite':>23}  check")
+    scale, key = (1.0, "us_per_op") if per_op else (1e3, "s")
+    for name in ORDER:
+        row = rows.get(name)
+        if row is None:
+            continue
+        if row.get("status") != "ok":
+            print(f"  {LABELS[name]:<17}{_status_text(row)}")
+            continue
+        ratio = row.get("time_vs_autograd_lite")
+        ratio_text = f"{ratio:.2f}x" if ratio is not None else "-"
+        print(f"  {LABELS[name]:<17}{row['median_' + key] * scale:>15.3f}"
+              f"{row['best_' + key] * scale:>14.3f}{ratio_text:>23}  {_agree_text(name, row)}")
+
+
+def _lite_vs_numpy(rows):
+    lite, ref = rows.get("autograd_lite", {}), rows.get("numpy", {})
+    if lite.get("status") == "ok" and ref.get("status") == "ok":
+        return lite["median_s"] / ref["median_s"]
+    return None
+
+
+def report(results, cfg):
+    m = results["machine"]
+    cases = results["cases"]
+    print()
+    print("Machine: {cpu}, {cpu_count} CPUs ({cpus_available} available), load {load:.2f}; "
+          "{platform}".format(load=m["load_average_1min"] or 0.0, **m))
+    print(f"Python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, "
+          f"HIPS autograd {m['autograd']}, micrograd {m['micrograd']}; "
+          f"autograd_lite at commit {m['autograd_lite_commit']}")
+    print(f"Threads: torch.set_num_threads({m['threads']}); OPENBLAS/OMP/MKL_NUM_THREADS="
+          f"{m['threads']} for every library. float64 everywhere. Date: {m['date']}")
+    print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
+          " Each library runs in its own fresh process; times are medians (best also shown).")
+    print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
+    print()
+
+    steps = cfg["chain_steps"]
+    sampling = (f"median of {cfg['chain_samples']} samples, each the mean of "
+                f"{cfg['graphs_per_sample']} graph(s), after {cfg['chain_warmup']} warm-up(s)")
+    for case, what in (("scalar", "0-d values"), ("vector", f"{W.VECTOR_SIZE}-element vectors")):
+        ops = W.chain_ops(case, steps)
+        title = (f"({'1' if case == 'scalar' else '2'}) {case} chain on {what}: y = relu(y*a + b) x "
+                 f"{steps} = {ops} ops{' (incl. final sum)' if case == 'vector' else ''}; "
+                 f"forward+backward per op; {sampling}")
+        print_per_op_table(title, cases[case])
+        lite = cases[case].get("autograd_lite", {})
+        ratio = _lite_vs_numpy(cases[case])
+        if lite.get("status") == "ok":
+            us = lite["median_us_per_op"]
+            print(f"  target: autograd_lite <= {SCALAR_TARGET_US:g} us/op: {us:.2f} us/op  "
+                  f"{_verdict(us <= SCALAR_TARGET_US)}"
+                  + (f";  autograd_lite / numpy = {ratio:.2f}x" if ratio else ""))
+        print()
+
+    title = (f"(3) MLP training step: batch {W.BATCH}, {W.N_IN} -> {W.N_HIDDEN} -> {W.N_OUT}, relu, "
+             f"softmax cross-entropy, forward + backward + SGD update; median of "
+             f"{cfg['mlp_samples']} steps after {cfg['mlp_warmup']} warm-up(s)")
+    print_per_op_table(title, cases["mlp"], per_op=False)
+    ratio = _lite_vs_numpy(cases["mlp"])
+    if ratio is not None:
+        print(f"  target: autograd_lite / numpy <= {MLP_TARGET_RATIO}: {ratio:.3f}x  "
+              f"{_verdict(ratio <= MLP_TARGET_RATIO)}")
+    print()
+
+    deep_ops = W.chain_ops("scalar", cfg["deep_steps"])
+    print(f"(4) backward through a {deep_ops:,}-op chain (scalar y = relu(y*a + b) x "
+          f"{cfg['deep_steps']:,}); one run per library in a fresh process; peak memory = "
+          f"ru_maxrss (resource.getrusage), growth = peak minus the process's peak before the "
+          f"forward pass")
+    print(f"  {'library':<38}{'forward s':>10}{'backward s':>11}{'bwd / lite':>11}"
+          f"{'peak RSS MiB':>14}{'growth MiB':>12}  check")
+    for name, label, row in _deep_rows(cases["deep"]):
+        if row.get("status") == "ok":
+            ratio = row.get("backward_vs_autograd_lite")
+            print(f"  {label:<38}{row['forward_s']:>10.2f}{row['backward_s']:>11.2f}"
+                  f"{(f'{ratio:.2f}x' if ratio else '-'):>11}{row['peak_rss_mib']:>14.0f}"
+                  f"{row['graph_peak_mib']:>12.0f}  {_agree_text(name, row)}")
+        elif row.get("status") == "failed":
+            print(f"  {label:<38}{row['forward_s']:>10.2f}  FAILED in backward after "
+                  f"{row['failed_after_s']:.2f} s: {row['error']}")
+        else:
+            print(f"  {label:<38}{_status_text(row)}")
+    lite = cases["deep"].get("autograd_lite", {})
+    print(f"  target: autograd_lite backpropagates {deep_ops:,} nodes without RecursionError: "
+          f"{_verdict(lite.get('status') == 'ok' and lite.get('agrees_with_numpy', True))}")
+    print()
+
+
+def _deep_rows(deep):
+    for name in ORDER:
+        if name in deep:
+            label = LABELS[name] + (" (default recursion limit)" if name == "micrograd" else "")
+            yield name, label, deep[name]
+        if name == "micrograd" and "micrograd_raised_limit" in deep:
+            limit = deep["micrograd_raised_limit"].get("recursion_limit")
+            yield name, f"micrograd (recursion limit {limit:,})", deep["micrograd_raised_limit"]
+
+
+def parent(args):
+    cfg = QUICK if args.quick else FULL
+    results = {"quick": args.quick, "machine": machine_info(args.threads), "settings": cfg,
+               "cases": {"scalar": {}, "vector": {}, "mlp": {}, "deep": {}}}
+    started = time.perf_counter()
+
+    def progress(message):
+        print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    for name in LIBRARY_ORDER:
+        if not is_installed(name):
+            for case in results["cases"].values():
+                case[name] = {"status": "not installed"}
+            progress(f"{name}: not installed, skipped")
+            continue
+        progress(f"{name}: cases 1-3")
+        main_cases = run_worker(name, "main", args, cfg)
+        for case in ("scalar", "vector", "mlp"):
+            results["cases"][case][name] = main_cases.get(case, main_cases)
+        if name == "torch" and args.threads > 1:
+            # OpenMP threads that spin-wait can make torch's step many times slower on a small
+            # or busy machine; one thread shows what it does without that contention.
+            progress(f"{name}: case 3 again with 1 thread")
+            results["cases"]["mlp"]["torch_1thread"] = run_worker(name, "mlp", args, cfg,
+                                                                  threads=1).get("mlp")
+        progress(f"{name}: case 4 (deep chain)")
+        results["cases"]["deep"][name] = run_worker(name, "deep", args, cfg)
+        if name == "micrograd":
+            # Its backward sorts the graph recursively: give it enough Python stack to finish.
+            limit = 3 * W.chain_ops("scalar", cfg["deep_steps"]) + 10_000
+            progress(f"{name}: case 4 again with sys.setrecursionlimit({limit})")
+            row = run_worker(name, "deep", args, cfg, recursion_limit=limit)
+            row["recursion_limit"] = limit
+            results["cases"]["deep"]["micrograd_raised_limit"] = row
+    progress("done")
+    results["elapsed_s"] = time.perf_counter() - started
+    summarize(results)
+    report(results, cfg)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+        print(f"Results written to {args.json}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Time autograd_lite against micrograd, PyTorch (CPU), HIPS autograd and "
+                    "hand-written numpy on the same work, and print times and ratios.")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes (about half a minute): checks that everything runs")
+    parser.add_argument("--json", metavar="PATH", help="also save all results (raw timings "
+                        "included) as JSON")
+    parser.add_argument("--threads", type=int, default=available_threads(),
+                        help="threads for torch and the BLAS libraries (default: all available "
+                             "CPUs, %(default)s here)")
+    parser.add_argument("--worker", choices=sorted(W.LIBRARIES), help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=("main", "mlp", "deep"), default="main", help=argparse.SUPPRESS)
+    parser.add_argument("--recursion-limit", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    if args.worker:
+        worker(args)
+    else:
+        parent(args)
+
+
+if __name__ == "__main__":
+    main()
