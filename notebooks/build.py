@@ -1,0 +1,139 @@
+"""Build the lecture notebooks from ``notebooks/src/*.txt`` and store them executed.
+
+Usage (from the repository root)::
+
+    .venv/bin/python notebooks/build.py             # build and execute every notebook
+    .venv/bin/python notebooks/build.py 05 07       # only the notebooks whose name starts so
+    .venv/bin/python notebooks/build.py --no-execute
+
+A source file is a sequence of cells, each opened by a line ``%% md`` or ``%% code``.
+The line ``%% slider-helper`` inserts the shared slider-figure helper cell. Every notebook
+gets, in front, a markdown cell with its "Open in Colab" badge and the Colab install cell,
+both made from the one address in ``_colab.py``.
+"""
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _colab  # noqa: E402
+
+SOURCES = HERE / "src"
+TIME_LIMIT = 30.0  # seconds, per notebook, top to bottom
+
+SLIDER_HELPER = '''# A figure that follows sliders. It is always drawn once as a plain image, so the notebook
+# reads the same where no widget front end exists (nbconvert, nbval, GitHub's viewer).
+# Where widgets run (JupyterLab, Colab) moving a slider redraws that image in place.
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+try:
+    import ipywidgets
+except ImportError:  # no widgets installed: the static figure is all we show
+    ipywidgets = None
+
+
+def figure_with_sliders(draw, **ranges):
+    """Show ``draw(**values)``; each keyword is ``name=(min, max, step, initial)``."""
+    values = {name: spec[3] for name, spec in ranges.items()}
+    sliders = {}
+    if ipywidgets is not None:
+        for name, (low, high, step, initial) in ranges.items():
+            sliders[name] = ipywidgets.FloatSlider(
+                value=initial, min=low, max=high, step=step, description=name,
+                continuous_update=False)
+        display(ipywidgets.VBox(list(sliders.values())))
+    fig = draw(**values)
+    handle = display(fig, display_id=True)
+    plt.close(fig)
+
+    def redraw(change):
+        new_fig = draw(**{name: s.value for name, s in sliders.items()})
+        handle.update(new_fig)
+        plt.close(new_fig)
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")'''
+
+_MARKER = re.compile(r"^%% (md|code|slider-helper)\s*$")
+
+
+def parse_source(text):
+    """Split a source file into (kind, text) cells."""
+    cells, kind, lines = [], None, []
+    for line in text.splitlines():
+        match = _MARKER.match(line)
+        if match:
+            if kind is not None:
+                cells.append((kind, "\n".join(lines).strip("\n")))
+            kind, lines = match.group(1), []
+            if kind == "slider-helper":
+                cells.append(("code", SLIDER_HELPER))
+                kind = None
+        elif kind is None:
+            if line.strip():
+                raise ValueError(f"text before the first '%% md' or '%% code' line: {line!r}")
+        else:
+            lines.append(line)
+    if kind is not None:
+        cells.append((kind, "\n".join(lines).strip("\n")))
+    return cells
+
+
+def notebook_from_source(path):
+    """The unexecuted notebook for one source file."""
+    name = path.stem + ".ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["colab"] = {"provenance": []}
+    cells = [nbformat.v4.new_markdown_cell(_colab.badge_markdown(name)),
+             nbformat.v4.new_code_cell(_colab.install_cell_source())]
+    for kind, text in parse_source(path.read_text(encoding="utf-8")):
+        make = nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell
+        cells.append(make(text))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"{path.stem[:2]}-{i:03d}"   # stable ids keep diffs small
+    nb.cells = cells
+    return nb
+
+
+def execute(nb, timeout=120):
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(HERE)}})
+    client.execute()
+    return nb
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefixes", nargs="*", help="build only notebooks starting with these")
+    parser.add_argument("--no-execute", action="store_true")
+    args = parser.parse_args(argv)
+    sources = sorted(SOURCES.glob("*.txt"))
+    if args.prefixes:
+        sources = [s for s in sources if s.stem.startswith(tuple(args.prefixes))]
+    slow = []
+    for src in sources:
+        nb = notebook_from_source(src)
+        target = HERE / (src.stem + ".ipynb")
+        if not args.no_execute:
+            start = time.perf_counter()
+            execute(nb)
+            seconds = time.perf_counter() - start
+            print(f"{target.name}: executed in {seconds:.1f} s", flush=True)
+            if seconds > TIME_LIMIT:
+                slow.append((target.name, seconds))
+        nbformat.write(nb, target)
+    if slow:
+        raise SystemExit(f"notebooks over the {TIME_LIMIT:.0f} s budget: {slow}")
+
+
+if __name__ == "__main__":
+    main()

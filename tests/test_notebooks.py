@@ -1,0 +1,145 @@
+"""The stored lecture notebooks: executed cleanly, in sync with their sources, Colab-ready.
+
+The notebooks' own outputs are re-checked by ``pytest notebooks --nbval``; these tests guard
+what nbval cannot see: unexecuted cells, a stale build, and the single repository address
+used by the Colab badges and install cells.
+"""
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"_course_{name}", NOTEBOOK_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(NOTEBOOK_DIR))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(NOTEBOOK_DIR))
+    return module
+
+
+colab = _load("_colab")
+build = _load("build")
+
+SOURCES = sorted((NOTEBOOK_DIR / "src").glob("*.txt"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_every_source_has_a_stored_notebook_and_back():
+    assert SOURCES, "no notebook sources found in notebooks/src"
+    assert {s.stem for s in SOURCES} == {n.stem for n in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_stored_executed_without_errors(path):
+    nb = _read(path)
+    counts = []
+    for index, cell in enumerate(_code_cells(nb)):
+        assert cell.execution_count is not None, f"{path.name}: code cell {index} was not executed"
+        counts.append(cell.execution_count)
+        for output in cell.outputs:
+            assert output.output_type != "error", (
+                f"{path.name}: code cell {index} stored an error: {output.ename}: {output.evalue}")
+            if output.output_type == "stream":
+                assert output.name != "stderr", (
+                    f"{path.name}: code cell {index} wrote to stderr: {output.text[:200]}")
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: cells were not run once each, top to bottom, in one kernel: {counts}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_matches_its_source(path):
+    """A stored notebook is the build of its source; edit src/*.txt, then run build.py."""
+    expected = build.notebook_from_source(NOTEBOOK_DIR / "src" / (path.stem + ".txt"))
+    stored = _read(path)
+    assert [(c.cell_type, c.source) for c in stored.cells] == \
+        [(c.cell_type, c.source) for c in expected.cells], \
+        f"{path.name} is stale: run `.venv/bin/python notebooks/build.py {path.stem[:2]}`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_opens_with_badge_and_colab_install_cell(path):
+    nb = _read(path)
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source == colab.badge_markdown(path.name)
+    first_code = _code_cells(nb)[0]
+    assert first_code.source == colab.install_cell_source()
+    assert colab.REPO_URL in first_code.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_mentions_no_other_repository_address(path):
+    text = "\n".join(c.source for c in _read(path).cells)
+    for url in re.findall(r"colab\.research\.google\.com/github/[^\s)\"']+", text):
+        assert url.startswith(f"colab.research.google.com/github/{colab.github_path()}/"), url
+    for url in re.findall(r"git\+[^\s)\"'{}]+", text):
+        assert url == "git+", url      # the address is interpolated from REPO_URL
+    assert text.count(colab.REPO_URL) == 1
+
+
+def test_readme_has_a_badge_for_every_notebook_and_no_dead_links():
+    readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert colab.badge_markdown(path.name) in readme, f"README.md lacks the badge of {path.name}"
+    for link in re.findall(r"\]\(([\w.-]+\.ipynb)\)", readme):
+        assert (NOTEBOOK_DIR / link).exists(), f"README.md links to missing {link}"
+    for url in re.findall(r"colab\.research\.google\.com/github/[^\s)]+", readme):
+        assert url.startswith(f"colab.research.google.com/github/{colab.github_path()}/"), url
+
+
+def _run_install_cell(monkeypatch, on_colab):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append(args))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(compile(colab.install_cell_source(), "<install cell>", "exec"), {})
+    return calls
+
+
+def test_install_cell_does_nothing_outside_colab(monkeypatch):
+    assert _run_install_cell(monkeypatch, on_colab=False) == []
+
+
+def test_install_cell_pip_installs_the_course_from_the_one_address_on_colab(monkeypatch):
+    calls = _run_install_cell(monkeypatch, on_colab=True)
+    assert len(calls) == 1
+    command = calls[0][0]
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert f"autograd-lite-course[course] @ git+{colab.REPO_URL}" in command
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_widget_cells_store_a_static_figure(path):
+    """Without a widget front end (GitHub, nbconvert) the slider cells still show a figure."""
+    for cell in _code_cells(_read(path)):
+        if "figure_with_sliders(" in cell.source and "def figure_with_sliders" not in cell.source:
+            kinds = [set(o.get("data", {})) for o in cell.outputs]
+            assert any("image/png" in k for k in kinds), f"{path.name}: widget cell has no figure"
+            assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)
+
+
+def test_source_parser_rejects_text_outside_cells(tmp_path):
+    bad = tmp_path / "99_bad.txt"
+    bad.write_text("stray line\n%% md\n# Title\n")
+    with pytest.raises(ValueError, match="before the first"):
+        build.notebook_from_source(bad)
