@@ -19,3 +19,4 @@ __version__ = "0.1.0"
 from .instruments import OpCount, count_ops, derivative_costs
 from .instruments import (trace, Trace, TraceTable, finite_difference, fd_gradient, fd_jacobian,
                           fd_error_curve, ErrorCurve)
+from .instruments import draw_graph, sweep_widget

@@ -6,3 +6,4 @@ from .counting import OpCount, count_ops, derivative_costs
 from .numeric import ErrorCurve, fd_error_curve, fd_gradient, fd_jacobian, finite_difference
 from .tables import TraceTable
 from .trace import Trace, trace
+from .graph import GraphDrawing, draw_graph, graphviz_available, sweep_frames, sweep_widget

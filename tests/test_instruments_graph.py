@@ -1,0 +1,100 @@
+"""Graph drawings render with matplotlib everywhere and with graphviz where `dot` exists."""
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import autograd_lite as ag
+from autograd_lite.instruments import graphviz_available
+
+needs_dot = pytest.mark.skipif(not graphviz_available(), reason="graphviz's dot is not installed")
+
+
+def survey(x1, x2):
+    return ag.log(x1) + x1 * x2 - ag.sin(x2)
+
+
+@pytest.fixture(scope="module")
+def tr():
+    return ag.trace(survey, 2.0, 5.0)
+
+
+def _svg_root(drawing):
+    svg = drawing._repr_svg_()
+    root = ET.fromstring(svg.encode())
+    assert root.tag.endswith("svg")
+    return svg
+
+
+def test_matplotlib_drawing_has_nodes_values_and_partials(tr, tmp_path):
+    d = ag.draw_graph(tr, edge_labels=True, overlay="adjoint", engine="matplotlib")
+    assert d.engine == "matplotlib"
+    svg = _svg_root(d)
+    for text in ["v_2 = v_{-1} × v_0", "0.6931", "∂v_4/∂v_0 = cos(v_0) = 0.2837",
+                 "v̄_0 = 1.716", "v̄_{-1} = 5.5"]:
+        assert text in svg
+    png = d.save(tmp_path / "graph.png")
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert open(d.save(tmp_path / "graph.svg"), "rb").read().lstrip().startswith(b"<?xml")
+    with pytest.raises(ValueError, match=".svg or .png"):
+        d.save(tmp_path / "graph.jpg")
+
+
+def test_graph_structure_and_dot_source(tr):
+    d = ag.draw_graph(tr, engine="matplotlib")
+    # 2 inputs + 5 operations + y; 9 edges: two per binary op, one per unary op, one to y
+    assert len(d.spec.nodes) == 8 and len(d.spec.edges) == 9
+    edges = re.findall(r'"([^"]+)" -> "([^"]+)"', d.source)
+    assert ("v_0", "v_4") in edges and ("v_{-1}", "v_1") in edges and ("v_5", "y") in edges
+    assert repr(d) == "<computational graph: 8 nodes, 9 edges>"    # same text on every engine
+
+
+def test_tangent_overlay_uses_the_forward_sweep(tr):
+    tr.forward(seed=(0.0, 1.0))
+    svg = ag.draw_graph(tr, overlay="tangent", engine="matplotlib")._repr_svg_()
+    assert "v̇_4 = 0.2837" in svg and "v̇_{-1} = 0" in svg
+
+
+@needs_dot
+def test_graphviz_engine(tr, tmp_path):
+    d = ag.draw_graph(tr, edge_labels=True, overlay="adjoint", engine="graphviz")
+    assert d.engine == "graphviz"
+    svg = _svg_root(d)
+    assert "cos(v_0)" in svg
+    assert open(d.save(tmp_path / "g.png"), "rb").read(4) == b"\x89PNG"
+
+
+def test_auto_engine_follows_dot_availability(tr, monkeypatch):
+    assert ag.draw_graph(tr).engine == ("graphviz" if graphviz_available() else "matplotlib")
+    import autograd_lite.instruments.graph as G
+    monkeypatch.setattr(G.shutil, "which", lambda name: None)
+    assert ag.draw_graph(tr).engine == "matplotlib"
+    with pytest.raises(RuntimeError, match="matplotlib"):
+        ag.draw_graph(tr, engine="graphviz")
+
+
+def test_tensor_backward_graph():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = ag.sin(x) * x + 3
+    d = ag.draw_graph(y, engine="matplotlib", format="png")
+    names = [n["lines"][0] for n in d.spec.nodes]
+    assert "MulBackward" in names and "SinBackward" in names and "leaf" in names
+    assert d._repr_png_()[:4] == b"\x89PNG" and d._repr_svg_() is None
+    with pytest.raises(TypeError, match="Trace"):
+        ag.draw_graph(3.0)
+
+
+def test_sweep_frames_step_through_both_modes(tr):
+    forward = tr.steps("forward", seed=(1.0, 0.0), engine="matplotlib")
+    assert len(forward) == 1 + tr.size
+    assert forward[2].title == "forward step 2: v̇_2 = v̇_{-1} v_0 + v_{-1} v̇_0 = 5"
+    highlighted = [n["id"] for n in forward[2].spec.nodes if n["highlight"]]
+    assert highlighted == ["v_2"]
+    reverse = tr.steps("reverse", engine="matplotlib")
+    assert len(reverse) == len(tr.reverse().steps)
+    assert reverse[-1].title.startswith("reverse step 8: v̄_{-1} = v̄_{-1} + v̄_1 / v_{-1} = 5.5")
+    frame = tr.draw_step(3, "reverse", engine="matplotlib")
+    assert frame.title == reverse[3].title
+    _svg_root(frame)
+    with pytest.raises(IndexError, match="steps 0..8"):
+        tr.draw_step(9, "reverse")
