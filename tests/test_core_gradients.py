@@ -13,10 +13,10 @@ from hypothesis.extra import numpy as hnp
 import autograd_lite as ag
 from autograd_lite import primitives as P
 
-from helpers_core import Case, check_case, primitives_applied
+from helpers_core import Case, check_case, forward, primitives_applied, reverse
 
 SHAPE = dict(min_dims=0, max_dims=3, min_side=1, max_side=3)
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=False,
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -360,3 +360,70 @@ def test_every_primitive_declares_a_vjp_and_a_jvp():
             assert all(callable(rule) for rule in prim.vjp), name
             assert all(callable(rule) for rule in prim.jvp), name
         assert prim.saves in (None, "inputs", "output", "both"), name
+
+
+# ---------------------------------------------------------------------------
+# At ties and kinks there are no finite differences to compare with, but the two modes must
+# still agree with each other: both use the same subgradient (ties share it equally).
+KINKS = {
+    "maximum_ties": (ag.maximum, [np.array([1.0, 2.0, -3.0]), np.array([1.0, 0.0, -3.0])]),
+    "minimum_ties": (ag.minimum, [np.array([[1.0], [2.0]]), np.array([1.0, 2.0, 3.0])]),
+    "max_ties": (lambda x: ag.max(x, axis=1), [np.array([[2.0, 2.0, 1.0], [0.0, 5.0, 5.0]])]),
+    "min_ties_all": (ag.min, [np.array([1.0, 1.0, 1.0, 4.0])]),
+    "relu_at_zero": (ag.relu, [np.array([0.0, 1.0, -1.0])]),
+    "abs_at_zero": (ag.abs, [np.array([0.0, 1.0, -1.0])]),
+    "norm_at_zero": (lambda x: ag.norm(x, axis=0), [np.array([[0.0, 3.0], [0.0, 4.0]])]),
+    "clamp_at_bounds": (lambda x: ag.clamp(x, -1.0, 1.0), [np.array([-1.0, 1.0, 0.0])]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KINKS))
+def test_forward_and_reverse_agree_at_ties_and_kinks(name):
+    fn, arrays = KINKS[name]
+    rng = np.random.default_rng(0)
+    tangents = [rng.standard_normal(a.shape) for a in arrays]
+    _, jv = forward(fn, arrays, tangents)
+    v = rng.standard_normal(jv.shape)
+    grads = reverse(fn, arrays, v)
+    np.testing.assert_allclose(reverse(fn, arrays, v, rules_on_tensors=True)[0], grads[0])
+    assert np.sum(v * jv) == pytest.approx(sum(np.sum(g * t) for g, t in zip(grads, tangents)))
+
+
+def test_tie_subgradients_are_shared_equally():
+    x = ag.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    ag.max(x).backward()
+    assert x.grad.tolist() == [0.5, 0.0, 0.5]
+    a, b = ag.tensor(2.0, requires_grad=True), ag.tensor(2.0, requires_grad=True)
+    ag.maximum(a, b).backward()
+    assert (a.grad.item(), b.grad.item()) == (0.5, 0.5)
+    z = ag.zeros(3, requires_grad=True)
+    ag.norm(z).backward()
+    assert z.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_primitives_flagged_linear_are_linear(name, data):
+    """The ``linear`` flag (used by the op counts) must be true: f(x + 2y) == f(x) + 2 f(y)."""
+    example = data.draw(CASES[name], label=name)
+    used = primitives_applied(example.fn, example.inputs)
+    if not all(ag.PRIMITIVES[p].linear for p in used):
+        return
+    rng = np.random.default_rng(1)
+    others = [rng.standard_normal(np.shape(a)) for a in example.inputs]
+    fn = example.fn
+
+    def at(arrays):
+        return np.asarray(fn(*[ag.tensor(a) for a in arrays]).numpy(), dtype=np.float64)
+    combined = at([a + 2 * b for a, b in zip(example.inputs, others)])
+    np.testing.assert_allclose(combined, at(example.inputs) + 2 * at(others),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_linear_flags_of_the_table():
+    linear = {name for name, prim in ag.PRIMITIVES.items() if prim.linear}
+    assert {"add", "sub", "neg", "sum", "reshape", "transpose", "getitem", "concatenate",
+            "where", "broadcast_to", "sum_to", "scatter_add"} <= linear
+    assert not linear & {"mul", "div", "exp", "log", "sin", "matmul", "max", "norm", "pow",
+                         "relu", "abs", "maximum", "sqrt", "tanh"}
