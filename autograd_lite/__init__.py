@@ -20,3 +20,4 @@ from .instruments import OpCount, count_ops, derivative_costs
 from .instruments import (trace, Trace, TraceTable, finite_difference, fd_gradient, fd_jacobian,
                           fd_error_curve, ErrorCurve)
 from .instruments import draw_graph, sweep_widget
+from .instruments import symbolic_derivative, expression_swell

@@ -7,3 +7,4 @@ from .numeric import ErrorCurve, fd_error_curve, fd_gradient, fd_jacobian, finit
 from .tables import TraceTable
 from .trace import Trace, trace
 from .graph import GraphDrawing, draw_graph, graphviz_available, sweep_frames, sweep_widget
+from .symbolic import SymbolicComparison, expression_size, expression_swell, symbolic_derivative
