@@ -21,3 +21,4 @@ from .instruments import (trace, Trace, TraceTable, finite_difference, fd_gradie
                           fd_error_curve, ErrorCurve)
 from .instruments import draw_graph, sweep_widget
 from .instruments import symbolic_derivative, expression_swell
+from .instruments import cost_table

@@ -69,3 +69,16 @@ def test_gradient_of_many_inputs_is_one_backward_but_n_forward_passes():
     assert large["jacfwd"].total > 3 * small["jacfwd"].total
     assert large["hessian"].total > large["grad"].total
     assert large["hessian"].stored > large["grad"].stored  # second order keeps more
+
+
+def test_cost_table_lists_each_measured_computation():
+    f = lambda x: ag.sum(ag.exp(x) * x)
+    costs = ag.derivative_costs(f, np.ones(3))
+    table = ag.cost_table(costs)
+    assert [r["name"] for r in table.rows] == ["f", "jvp", "vjp", "grad", "jacfwd", "jacrev",
+                                               "hessian"]
+    assert table.rows[0]["ratio"] == 1.0
+    assert table["grad"]["value"] == costs["grad"].total
+    assert "<table" in table._repr_html_() and table.to_latex().count(r"\\") >= 8
+    vector = ag.cost_table(ag.derivative_costs(lambda x: ag.exp(x), np.ones(2)))
+    assert "grad" not in [r["name"] for r in vector.rows]     # undefined for vector outputs

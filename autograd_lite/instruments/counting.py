@@ -189,3 +189,27 @@ def derivative_costs(f, x, direction=None, cotangent=None):
         "hessian": count_ops(T.hessian(f), x) if scalar else None,
     }
     return costs
+
+
+_DESCRIPTIONS = {"f": "evaluate f", "jvp": "one JVP (forward mode)", "vjp": "one VJP (reverse mode)",
+                 "grad": "gradient (reverse mode)", "jacfwd": "Jacobian, forward mode (n JVPs)",
+                 "jacrev": "Jacobian, reverse mode (m VJPs)",
+                 "hessian": "Hessian (forward over reverse)"}
+
+
+def cost_table(costs, title="Measured cost of derivatives"):
+    """A table (HTML/Markdown/LaTeX) of ``derivative_costs`` results or any dict of OpCounts."""
+    from .tables import Number, Text, TraceTable
+    headers = [(h,) * 3 for h in ("Computation", "Total ops", "Primal", "Tangent", "Adjoint",
+                                  "Stored values", "Ratio to f")]
+    base = costs.get("f")
+    rows, cells = [], []
+    for key, c in costs.items():
+        if c is None:
+            continue
+        ratio = c.total / base.total if base is not None and base.total else None
+        rows.append(dict(c.as_dict(), name=key, expression=_DESCRIPTIONS.get(key, key),
+                         value=c.total, ratio=ratio))
+        cells.append([Text(_DESCRIPTIONS.get(key, key)), Number(c.total), Number(c.primal),
+                      Number(c.tangent), Number(c.adjoint), Number(c.stored), Number(ratio)])
+    return TraceTable(title, headers, cells, rows, digits=3)

@@ -235,9 +235,11 @@ class Expr:
         exprs = [lift(a) for a in args if isinstance(a, (Expr, numbers.Number))]
         if name in ("broadcast_to", "reshape", "astype", "asarray") and exprs:
             return exprs[0]                  # shape plumbing: same values, so same notation
-        if name == "transpose" and exprs:
-            return Expr("func", exprs[:1], name=("transpose", r"\operatorname{transpose}"))
-        return Expr("func", exprs, name=(name, rf"\operatorname{{{name}}}"))
+        if name in ("transpose", "sum") and exprs and isinstance(args[0], Expr):
+            return Expr("func", exprs[:1], name=(name, rf"\operatorname{{{name}}}"))
+        # Anything else (concatenate, zeros, ...) has no faithful notation here: the
+        # trace falls back to writing the partial derivatives as symbols.
+        return NotImplemented
 
     # -- printing ----------------------------------------------------------------------
     def render(self, style="text", values=None, digits=4):
@@ -264,8 +266,8 @@ def _index_text(index):
     parts = []
     for i in items:
         if isinstance(i, slice):
-            parts.append(":" if i == slice(None) else
-                         f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}")
+            text = f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+            parts.append(text + (f":{i.step}" if i.step is not None else ""))
         elif i is Ellipsis:
             parts.append("...")
         elif i is None:

@@ -66,7 +66,8 @@ def _as_input_tensor(x, position):
 
 
 def _param_text(params):
-    shown = {k: v for k, v in params.items() if k not in ("condition",)}
+    shown = {k: v for k, v in params.items()
+             if k not in ("condition",) and v is not None and v is not False}
     return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
