@@ -36,9 +36,10 @@ LABELS = {"autograd_lite": "autograd_lite", "micrograd": "micrograd", "torch": "
           "numpy": "numpy (by hand)"}
 SCALAR_TARGET_US = 4.0
 MLP_TARGET_RATIO = 1.15
+NOISY_SPREAD = 1.3          # median more than this times the best: flag the row as noisy
 
-FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=9, chain_warmup=2,
-            mlp_samples=15, mlp_warmup=3, deep_steps=333_334, timeout=1800)
+FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=15, chain_warmup=2,
+            mlp_samples=30, mlp_warmup=3, deep_steps=333_334, timeout=1800)
 QUICK = dict(chain_steps=50, graphs_per_sample=1, chain_samples=3, chain_warmup=1,
              mlp_samples=3, mlp_warmup=1, deep_steps=3_334, timeout=300)
 
@@ -243,7 +244,7 @@ def summarize(results):
         lite = rows.get("autograd_lite", {})
         for name, row in rows.items():
             if row.get("status") == "ok" and lite.get("status") == "ok":
-                row["time_vs_autograd_lite"] = row["median_s"] / lite["median_s"]
+                row["time_vs_autograd_lite"] = row["best_s"] / lite["best_s"]
     deep = results["cases"]["deep"]
     reference, lite = deep.get("numpy", {}), deep.get("autograd_lite", {})
     for name, row in deep.items():
@@ -278,7 +279,7 @@ def _agree_text(name, row):
 def print_per_op_table(title, rows, per_op=True):
     print(title)
     unit = "us/op" if per_op else "ms/step"
-    print(f"  {'library':<17}{'median ' + unit:>15}{'best ' + unit:>14}"
+    print(f"  {'library':<17}{'best ' + unit:>13}{'median ' + unit:>16}"
           f"{'time / autograd_lite':>23}  check")
     scale, key = (1.0, "us_per_op") if per_op else (1e3, "s")
     for name in ORDER:
@@ -290,14 +291,17 @@ def print_per_op_table(title, rows, per_op=True):
             continue
         ratio = row.get("time_vs_autograd_lite")
         ratio_text = f"{ratio:.2f}x" if ratio is not None else "-"
-        print(f"  {LABELS[name]:<17}{row['median_' + key] * scale:>15.3f}"
-              f"{row['best_' + key] * scale:>14.3f}{ratio_text:>23}  {_agree_text(name, row)}")
+        spread = row["median_s"] / row["best_s"]
+        noisy = f"; noisy: median {spread:.1f}x best" if spread > NOISY_SPREAD else ""
+        print(f"  {LABELS[name]:<17}{row['best_' + key] * scale:>13.3f}"
+              f"{row['median_' + key] * scale:>16.3f}{ratio_text:>23}  "
+              f"{_agree_text(name, row)}{noisy}")
 
 
 def _lite_vs_numpy(rows):
     lite, ref = rows.get("autograd_lite", {}), rows.get("numpy", {})
     if lite.get("status") == "ok" and ref.get("status") == "ok":
-        return lite["median_s"] / ref["median_s"]
+        return lite["best_s"] / ref["best_s"]
     return None
 
 
@@ -305,20 +309,28 @@ def report(results, cfg):
     m = results["machine"]
     cases = results["cases"]
     print()
-    print("Machine: {cpu}, {cpu_count} CPUs ({cpus_available} available), load {load:.2f}; "
-          "{platform}".format(load=m["load_average_1min"] or 0.0, **m))
+    print("Machine: {cpu}, {cpu_count} CPUs ({cpus_available} available); {platform}".format(**m))
+    start_load, end_load = m["load_average_1min"], m.get("load_average_1min_end")
+    if start_load is not None:
+        print(f"Load average (1 min): {start_load:.2f} when the run started, {end_load:.2f} at "
+              f"the end (the end includes the benchmark itself).")
+        if start_load >= 0.5 * m["cpus_available"]:
+            print("WARNING: the machine was already busy when the run started: other processes "
+                  "compete for the CPUs, so times are inflated and noisy. Re-run on a quiet machine.")
     print(f"Python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, "
           f"HIPS autograd {m['autograd']}, micrograd {m['micrograd']}; "
           f"autograd_lite at commit {m['autograd_lite_commit']}")
     print(f"Threads: torch.set_num_threads({m['threads']}); OPENBLAS/OMP/MKL_NUM_THREADS="
           f"{m['threads']} for every library. float64 everywhere. Date: {m['date']}")
     print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
-          " Each library runs in its own fresh process; times are medians (best also shown).")
+          " Each library runs in its own fresh process.")
+    print("Times: best (minimum) of the samples, which is what ratios and targets use: other "
+          "load on the machine only ever adds time; the median is shown to judge the noise.")
     print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
     print()
 
     steps = cfg["chain_steps"]
-    sampling = (f"median of {cfg['chain_samples']} samples, each the mean of "
+    sampling = (f"{cfg['chain_samples']} samples, each the mean of "
                 f"{cfg['graphs_per_sample']} graph(s), after {cfg['chain_warmup']} warm-up(s)")
     for case, what in (("scalar", "0-d values"), ("vector", f"{W.VECTOR_SIZE}-element vectors")):
         ops = W.chain_ops(case, steps)
@@ -329,15 +341,15 @@ def report(results, cfg):
         lite = cases[case].get("autograd_lite", {})
         ratio = _lite_vs_numpy(cases[case])
         if lite.get("status") == "ok":
-            us = lite["median_us_per_op"]
+            us = lite["best_us_per_op"]
             print(f"  target: autograd_lite <= {SCALAR_TARGET_US:g} us/op: {us:.2f} us/op  "
                   f"{_verdict(us <= SCALAR_TARGET_US)}"
                   + (f";  autograd_lite / numpy = {ratio:.2f}x" if ratio else ""))
         print()
 
     title = (f"(3) MLP training step: batch {W.BATCH}, {W.N_IN} -> {W.N_HIDDEN} -> {W.N_OUT}, relu, "
-             f"softmax cross-entropy, forward + backward + SGD update; median of "
-             f"{cfg['mlp_samples']} steps after {cfg['mlp_warmup']} warm-up(s)")
+             f"softmax cross-entropy, forward + backward + SGD update; "
+             f"{cfg['mlp_samples']} timed steps after {cfg['mlp_warmup']} warm-up(s)")
     print_per_op_table(title, cases["mlp"], per_op=False)
     ratio = _lite_vs_numpy(cases["mlp"])
     if ratio is not None:
@@ -414,6 +426,8 @@ def parent(args):
             row["recursion_limit"] = limit
             results["cases"]["deep"]["micrograd_raised_limit"] = row
     progress("done")
+    if hasattr(os, "getloadavg"):
+        results["machine"]["load_average_1min_end"] = os.getloadavg()[0]
     results["elapsed_s"] = time.perf_counter() - started
     summarize(results)
     report(results, cfg)
