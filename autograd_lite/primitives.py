@@ -290,11 +290,23 @@ div = binary("div", operator.truediv,
              jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / (b * b)))
 neg = unary("neg", operator.neg, vjp=lambda g, out, x: -g, jvp=lambda t, out, x: -t,
             saves=None, linear=True)
+
+
+def _pow_slope(a, b):
+    """d(a**b)/da = b a**(b-1), with 0 where b == 0 (PyTorch's choice: no 0 * inf at a = 0)."""
+    return b * a ** (b - 1 + equal(b, 0))
+
+
+def _pow_log_base(a):
+    """log a for d(a**b)/db = a**b log a, with 0 where a == 0 (PyTorch's choice, no 0 * -inf)."""
+    return log(a + equal(a, 0))
+
+
 pow = binary("pow", operator.pow,
-             vjps=(lambda g, out, a, b: g * b * a ** (b - 1),
-                   lambda g, out, a, b: g * out * log(a)),
-             jvps=(lambda t, out, a, b: t * b * a ** (b - 1),
-                   lambda t, out, a, b: t * out * log(a)), saves="both")
+             vjps=(lambda g, out, a, b: g * _pow_slope(a, b),
+                   lambda g, out, a, b: g * out * _pow_log_base(a)),
+             jvps=(lambda t, out, a, b: t * _pow_slope(a, b),
+                   lambda t, out, a, b: t * out * _pow_log_base(a)), saves="both")
 
 # Elementwise functions.
 exp = unary("exp", np.exp, vjp=lambda g, out, x: g * out, jvp=lambda t, out, x: t * out,

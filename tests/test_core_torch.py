@@ -173,3 +173,16 @@ def test_float32_matches_pytorch_float32():
     (torch.sigmoid(t) @ t.T).sum().backward()
     assert x.grad.dtype == ag.float32
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pow_at_zero_matches_pytorch():
+    """0 ** 0 and 0 ** b: PyTorch takes the slopes as 0 instead of 0 * inf = nan."""
+    def f(L, a, b):
+        return a ** b + a ** 0 + (a * 0) ** b
+    a, b = [0.0, 1.5, 0.0], [2.0, 1.0, 0.0]
+    xs = [ag.tensor(v, requires_grad=True) for v in (a, b)]
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b)]
+    f(ag, *xs).sum().backward()
+    f(_Torch(), *ts).sum().backward()
+    for x, t in zip(xs, ts):
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
