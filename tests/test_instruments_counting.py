@@ -82,3 +82,10 @@ def test_cost_table_lists_each_measured_computation():
     assert "<table" in table._repr_html_() and table.to_latex().count(r"\\") >= 8
     vector = ag.cost_table(ag.derivative_costs(lambda x: ag.exp(x), np.ones(2)))
     assert "grad" not in [r["name"] for r in vector.rows]     # undefined for vector outputs
+
+
+def test_plain_float_arguments_are_counted_like_tensors():
+    f = lambda x: ag.sin(x) * ag.exp(x)
+    assert ag.count_ops(f, 1.0).total == ag.count_ops(f, ag.tensor(1.0)).total == 3
+    assert ag.count_ops(f, np.ones(3)).by_primitive == {"sin": 1, "exp": 1, "mul": 1}
+    assert ag.count_ops(lambda x, n: x * n, 2.0, 3).total == 1     # integers stay integers

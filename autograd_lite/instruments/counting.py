@@ -129,8 +129,20 @@ class _Counter:
         self.count.stored_elements += int(np.size(t._data))
 
 
+def _as_traced(a):
+    """Floats become tensors, so ``count_ops(f, 2.0)`` counts f's operations: on plain
+    numbers the library's functions compute with numpy and are not observed. Integers,
+    tuples and everything else pass through unchanged (they may be sizes or options)."""
+    if isinstance(a, (float, np.floating)) or (
+            isinstance(a, np.ndarray) and a.dtype.kind in "fc"):
+        return Tensor(a)
+    return a
+
+
 def count_ops(fn, *args, **kwargs):
     """Run ``fn(*args, **kwargs)`` once and count the primitives it applies.
+
+    Float arguments (Python floats, float numpy arrays) are passed as tensors.
 
     >>> c = count_ops(ag.grad(f), 2.0)
     >>> c.total, c.by_primitive, c.stored
@@ -140,6 +152,7 @@ def count_ops(fn, *args, **kwargs):
     if not callable(fn):
         raise TypeError(f"count_ops: the first argument must be a function to run, "
                         f"got {type(fn).__name__}; write count_ops(f, x), not count_ops(f(x))")
+    args = tuple(_as_traced(a) for a in args)
     counter = _Counter()
     with observing(counter):
         result = fn(*args, **kwargs)
