@@ -98,3 +98,13 @@ def test_sweep_frames_step_through_both_modes(tr):
     _svg_root(frame)
     with pytest.raises(IndexError, match="steps 0..8"):
         tr.draw_step(9, "reverse")
+
+
+def test_sweep_widget_slider_shows_each_step(tr):
+    widgets = pytest.importorskip("ipywidgets")
+    box = ag.sweep_widget(tr, "reverse", engine="matplotlib")
+    slider = box.children[0]
+    assert isinstance(slider, widgets.IntSlider)
+    assert (slider.min, slider.max) == (0, len(tr.reverse().steps) - 1)
+    slider.value = 3                       # moving the slider redraws without error
+    assert box.frames[3].title.startswith("reverse step 3: v̄_0 = v̄_4 cos(v_0)")

@@ -419,4 +419,6 @@ def sweep_widget(tr, mode="forward", seed=None, **options):
     slider = widgets.IntSlider(value=0, min=0, max=len(frames) - 1, description=f"{mode} step")
     widgets.interactive(show, step=slider)
     show(0)
-    return widgets.VBox([slider, out])
+    box = widgets.VBox([slider, out])
+    box.frames = frames
+    return box

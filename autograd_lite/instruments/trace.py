@@ -195,7 +195,7 @@ class Trace:
 
     def __repr__(self):
         return (f"<Trace of {getattr(self.function, '__name__', 'f')}: {len(self.inputs)} inputs, "
-                f"{self.size} operations, value {self.value!r}>")
+                f"{self.size} operations, value {_fmt_values(self.value)}>")
 
     def _repr_html_(self):
         return self.primal_table()._repr_html_()
@@ -576,6 +576,12 @@ def _accented(symbol, accent):
     return Symbol(text, None, accent)
 
 
-def _fmt(value):
+def _fmt(value, digits=6):
     from .expr import format_number
-    return format_number(value)
+    return format_number(value, digits)
+
+
+def _fmt_values(value):
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return _fmt(value)
