@@ -10,6 +10,7 @@ comes from the same table. Nothing outside this file knows a derivative formula.
 ``saves`` says which values a rule reads: "inputs", "output", "both" or None (shapes only).
 After a backward those values are released, as PyTorch releases its saved tensors.
 """
+import math
 import operator
 
 import numpy as np
@@ -293,12 +294,16 @@ neg = unary("neg", operator.neg, vjp=lambda g, out, x: -g, jvp=lambda t, out, x:
 
 
 def _pow_slope(a, b):
-    """d(a**b)/da = b a**(b-1), with 0 where b == 0 (PyTorch's choice: no 0 * inf at a = 0)."""
+    """d(a**b)/da = b a**(b-1), and 0 where b == 0 (PyTorch's choice: no 0 * inf at a = 0)."""
+    if isinstance(b, (int, float)):        # a plain number stays one, so float32 stays float32
+        return b * a ** (b - 1) if b != 0 else 0 * a
     return b * a ** (b - 1 + equal(b, 0))
 
 
 def _pow_log_base(a):
-    """log a for d(a**b)/db = a**b log a, with 0 where a == 0 (PyTorch's choice, no 0 * -inf)."""
+    """log a for d(a**b)/db = a**b log a, and 0 where a == 0 (PyTorch's choice, no 0 * -inf)."""
+    if isinstance(a, (int, float)):
+        return math.log(a) if a != 0 else 0.0
     return log(a + equal(a, 0))
 
 

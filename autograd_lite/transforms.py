@@ -140,6 +140,8 @@ def jvp(f, primals, tangents):
             p = _as_float_tensor(p)
             d = p.detach() if not (p.requires_grad and state.grad_enabled) else p * 1
             t = _as_float_tensor(t)
+            if t.dtype != p.dtype:          # a tangent lives in its primal's space
+                t = t.to(p.dtype)
             if t.shape != p.shape:
                 raise ValueError(f"a tangent has shape {tuple(t.shape)} but its primal has shape "
                                  f"{tuple(p.shape)}")

@@ -267,3 +267,28 @@ def test_dim_keyword_spellings_of_pytorch():
     assert ag.max(x, dim=0).tolist() == [3.0, 4.0, 5.0]
     with pytest.raises(TypeError, match="either axis= or dim="):
         ag.sum(x, axis=0, dim=1)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: ag.sum(x ** 3), lambda x: ag.sum(2.0 ** x), lambda x: ag.sum(x ** 0),
+    lambda x: ag.sum(ag.sin(x) * x / 3), lambda x: ag.sum(x ** x),
+], ids=["cube", "rpow", "pow0", "sin", "x_pow_x"])
+def test_float32_stays_float32_in_every_transform(f):
+    x = ag.tensor([0.5, 1.5], dtype=ag.float32)
+    assert ag.grad(f)(x).dtype == ag.float32
+    assert ag.hessian(f)(x).dtype == ag.float32
+    assert ag.jacfwd(ag.grad(f))(x).dtype == ag.float32
+    assert ag.jacrev(ag.grad(f))(x).dtype == ag.float32
+    _, t = ag.jvp(f, (x,), (ag.ones(2, dtype=ag.float32),))
+    assert t.dtype == ag.float32
+    leaf = ag.tensor([0.5, 1.5], dtype=ag.float32, requires_grad=True)
+    f(leaf).backward(create_graph=True)
+    assert leaf.grad.dtype == ag.float32
+
+
+def test_jvp_tangent_takes_the_primal_dtype():
+    x = ag.tensor([1.0, 2.0], dtype=ag.float32)
+    _, t = ag.jvp(lambda x: ag.sin(x) * 2, (x,), (np.ones(2),))
+    assert t.dtype == ag.float32
+    two = ag.jacfwd(lambda a, b: a * b, argnums=(0, 1))(x, ag.tensor([3.0, 4.0], dtype=ag.float32))
+    assert all(j.dtype == ag.float32 for j in two)
