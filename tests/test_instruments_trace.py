@@ -241,3 +241,28 @@ def test_substituted_numbers_column():
     assert "1 × 5 + 2 × 0" in text
     rev = tr.reverse(numbers=True).to_text()
     assert "5 + 1 / 2" in rev
+
+
+def test_augmented_assignment_is_recorded_not_hidden():
+    def f(x):
+        y = x * 2
+        y += 1                             # must appear as its own row, not rewrite v_1
+        return y * x
+    tr = ag.trace(f, 3.0)
+    table = tr.primal_table()
+    assert table["v_1"]["value"] == 6.0 and table["v_2"]["value"] == 7.0
+    assert tr.reverse().result[0] == pytest.approx(4 * 3.0 + 1)
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=25, deadline=None)
+@given(x1=st.floats(0.05, 20), x2=st.floats(-20, 20))
+def test_survey_trace_agrees_with_closed_form_everywhere(x1, x2):
+    tr = ag.trace(survey, x1, x2)
+    g1, g2 = tr.reverse().result
+    assert g1 == pytest.approx(1 / x1 + x2, rel=1e-12, abs=1e-12)
+    assert g2 == pytest.approx(x1 - math.cos(x2), rel=1e-12, abs=1e-12)
+    assert tr.forward(seed=(1.0, 0.0)).result == pytest.approx(g1, rel=1e-12, abs=1e-12)
+    assert tr.forward(seed=(0.0, 1.0)).result == pytest.approx(g2, rel=1e-12, abs=1e-12)

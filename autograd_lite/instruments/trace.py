@@ -61,8 +61,9 @@ def _as_input_tensor(x, position):
     if data.dtype.kind not in "fc":
         raise TypeError(f"trace: input {position + 1} is not numeric (got {type(x).__name__}); "
                         f"pass numbers, arrays or tensors")
-    t = Tensor.__new__(Tensor)._init_constant(np.array(data))
-    return t
+    # A leaf that requires grad: then `y += 1` inside f is recorded out of place (as the
+    # library records it on graph tensors) instead of silently rewriting a traced value.
+    return Tensor(np.array(data), requires_grad=data.dtype.kind == "f")
 
 
 def _param_text(params):
@@ -120,10 +121,11 @@ def trace(f, *inputs):
             if t is not None:
                 frozen.append(t)
             elif isinstance(a, Tensor):
-                frozen.append(_Constant(a._data))
+                frozen.append(_Constant(np.array(a._data, copy=True)))
             else:
                 frozen.append(_Constant(a))
-        var = Var(len(variables) - n + 1, output._data, prim, frozen, dict(params), tensor=output)
+        value = np.array(output._data, copy=True)      # a snapshot, safe from later writes
+        var = Var(len(variables) - n + 1, value, prim, frozen, dict(params), tensor=output)
         variables.append(var)
         by_id[id(output)] = var
 
