@@ -75,10 +75,11 @@ def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
 
 def constant(name, forward):
     """A function whose result has zero derivative (signs, comparisons): never recorded."""
-    def op(*args):
-        if any(isinstance(a, Tensor) for a in args):
-            return Tensor.__new__(Tensor)._init_constant(forward(*[_raw(a) for a in args]))
-        return forward(*args)
+    def op(a, b=None):
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            value = forward(_raw(a)) if b is None else forward(_raw(a), _raw(b))
+            return Tensor.__new__(Tensor)._init_constant(np.asarray(value))
+        return forward(a) if b is None else forward(a, b)
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -97,13 +98,14 @@ Tensor._init_constant = _init_constant
 
 # ---------------------------------------------------------------------------
 # Non-differentiable helpers used inside rules.
+# Python's operators, not numpy's ufuncs: the same result, many times faster on scalars.
 sign = constant("sign", np.sign)
-greater = constant("greater", np.greater)
-greater_equal = constant("greater_equal", np.greater_equal)
-less = constant("less", np.less)
-less_equal = constant("less_equal", np.less_equal)
-equal = constant("equal", np.equal)
-not_equal = constant("not_equal", np.not_equal)
+greater = constant("greater", operator.gt)
+greater_equal = constant("greater_equal", operator.ge)
+less = constant("less", operator.lt)
+less_equal = constant("less_equal", operator.le)
+equal = constant("equal", operator.eq)
+not_equal = constant("not_equal", operator.ne)
 
 
 def _tie_split(a, b):
@@ -334,7 +336,9 @@ sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - 
 
 
 def _relu_array(x):
-    return np.maximum(x, 0)
+    if type(x) is np.ndarray:
+        return np.maximum(x, 0)
+    return x if (x > 0 or x != x) else type(x)(0)    # a numpy scalar: skip the slow ufunc
 
 
 relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * greater(x, 0),
