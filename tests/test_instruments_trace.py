@@ -266,3 +266,13 @@ def test_survey_trace_agrees_with_closed_form_everywhere(x1, x2):
     assert g2 == pytest.approx(x1 - math.cos(x2), rel=1e-12, abs=1e-12)
     assert tr.forward(seed=(1.0, 0.0)).result == pytest.approx(g1, rel=1e-12, abs=1e-12)
     assert tr.forward(seed=(0.0, 1.0)).result == pytest.approx(g2, rel=1e-12, abs=1e-12)
+
+
+def test_kinks_and_guards_are_written_from_the_rules():
+    tr = ag.trace(lambda x, y: x ** y + ag.relu(x) - ag.maximum(x, y), 1.5, 2.5)
+    fwd = tr.forward(seed=(1.0, 0.0))
+    assert fwd["v_1"]["tangent_expression"] == "v̇_{-1} v_0 v_{-1}^(v_0 − 1) + v̇_0 v_1 ln(v_{-1})"
+    assert fwd["v_2"]["tangent_expression"] == "v̇_{-1} [v_{-1} > 0]"
+    tie = ag.trace(lambda x, y: ag.maximum(x, y), 2.0, 2.0).forward(seed=(1.0, 0.0))
+    assert "0.5 [v_{-1} = v_0]" in tie["v_1"]["tangent_expression"]   # a tie shares the slope
+    assert tie.result == pytest.approx(0.5)

@@ -211,6 +211,38 @@ class Expr:
     def __rmatmul__(self, other):
         return Expr("matmul", (lift(other), self))
 
+    # Comparisons build Iverson brackets [a > b] (rules use them for kinks and ties).
+    def _compare(self, other, name):
+        return Expr("cmp", (self, lift(other)), name=_COMPARISONS[name])
+
+    def __gt__(self, other):
+        return self._compare(other, "greater")
+
+    def __ge__(self, other):
+        return self._compare(other, "greater_equal")
+
+    def __lt__(self, other):
+        return self._compare(other, "less")
+
+    def __le__(self, other):
+        return self._compare(other, "less_equal")
+
+    def __eq__(self, other):
+        other = lift(other)
+        # Rules guard ties and 0 ** 0 with [a = b]; where no element is equal at the traced
+        # point the bracket is 0 there, so the row leaves it out (the value is unchanged).
+        if _known(self) and _known(other) and not np.any(np.equal(self.value, other.value)):
+            return Expr.const(0)
+        return self._compare(other, "equal")
+
+    def __ne__(self, other):
+        return self._compare(other, "not_equal")
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError("a symbolic expression has no truth value")
+
     def __getitem__(self, index):
         return Expr("func", (self,), name=("index", f"[{_index_text(index)}]"))
 
@@ -226,6 +258,8 @@ class Expr:
             return getattr(args[0], arithmetic[name])(args[1])
         if name == "negative":
             return -args[0]
+        if name == "equal":
+            return args[0] == args[1]
         if name in _COMPARISONS:
             return Expr("cmp", args, name=_COMPARISONS[name])
         return Expr("func", args, name=_FUNCTION_NAMES.get(name, (name, rf"\operatorname{{{name}}}")))
@@ -251,6 +285,10 @@ class Expr:
         return self.render("text")
 
     __repr__ = __str__
+
+
+def _known(e):
+    return e.kind in ("sym", "const") and e.value is not None
 
 
 def lift(x):
