@@ -115,3 +115,29 @@ def primitives_applied(fn, arrays):
     with _state.observing(lambda prim, inputs, output, params: seen.add(prim.name)):
         fn(*[ag.tensor(a) for a in arrays])
     return seen
+
+
+def check_second_order(case, seed=0, eps=1e-5):
+    """Differentiate the gradient again (create_graph=True): the Hessian-vector product
+    H t of x -> <v, f(x)> must match central differences of the first gradient along t."""
+    rng = np.random.default_rng(seed)
+    fn, arrays = case.fn, [np.asarray(a, dtype=np.float64) for a in case.inputs]
+    v = rng.standard_normal(evaluate(fn, arrays).shape)
+    tangents = [rng.standard_normal(np.shape(a)) for a in arrays]
+
+    leaves = [ag.tensor(a, requires_grad=True) for a in arrays]
+    fn(*leaves).backward(gradient=ag.tensor(v), create_graph=True)
+    first = [leaf.grad for leaf in leaves]
+    directional = sum(ag.sum(g * ag.tensor(t)) for g, t in zip(first, tangents))
+    for leaf in leaves:
+        leaf.grad = None
+    if directional.requires_grad:        # false when f is linear: the gradient is constant
+        directional.backward()
+    got = [np.zeros(np.shape(a)) if leaf.grad is None else leaf.grad.numpy()
+           for a, leaf in zip(arrays, leaves)]
+
+    plus = reverse(fn, [a + eps * t for a, t in zip(arrays, tangents)], v)
+    minus = reverse(fn, [a - eps * t for a, t in zip(arrays, tangents)], v)
+    for i, (g, p, m) in enumerate(zip(got, plus, minus)):
+        np.testing.assert_allclose(g, (p - m) / (2 * eps), rtol=1e-4, atol=1e-5,
+                                   err_msg=f"second order, input {i}")
