@@ -7,13 +7,14 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace")
+    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace", "phase")
 
     def __init__(self):
         self.grad_enabled = True    # record the reverse-mode graph?
         self.forward_active = 0     # >0 while dual (tangent-carrying) tensors may flow
         self.observers = ()         # callables told about every primitive applied
         self.last_inplace = 0       # clock reading of the latest in-place write
+        self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
 
 
 state = _State()

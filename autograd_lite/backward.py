@@ -78,6 +78,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
     collecting = gc.isenabled()
     if collecting:
         gc.disable()       # the sweep makes no reference cycles; scanning the graph is waste
+    phase, state.phase = state.phase, "adjoint"
     try:
         with _GradMode(create_graph):
             if start.__class__ is Node:
@@ -91,6 +92,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
                 elif leaf in wanted:
                     wanted[leaf] = g
     finally:
+        state.phase = phase
         if collecting:
             gc.enable()
     if wanted is not None:

@@ -140,6 +140,7 @@ def _push_tangent(prim, inputs, result, params):
     if not any(isinstance(x, Tensor) and x.tangent is not None for x in inputs):
         return
     state.forward_active -= 1          # tangent arithmetic itself carries no tangents
+    phase, state.phase = state.phase, "tangent"
     try:
         out = _primal_view(result)
         tangent = None
@@ -159,6 +160,7 @@ def _push_tangent(prim, inputs, result, params):
                 result.grad_fn.out_tangent = tangent
     finally:
         state.forward_active += 1
+        state.phase = phase
 
 
 def _primal_view(t):

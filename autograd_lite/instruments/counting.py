@@ -5,47 +5,12 @@ counts every primitive application the library performs (the primal evaluation, 
 tangent arithmetic of forward mode and the adjoint arithmetic of reverse mode), and the
 values that the recorded graph keeps for a later backward pass.
 """
-import sys
-
 import numpy as np
 
-from .._state import observing
+from .._state import observing, state
 from ..tensor import Tensor
 
 PHASES = ("primal", "tangent", "adjoint")
-
-
-def _code_of(module_name, function_name):
-    module = sys.modules.get(module_name)
-    function = getattr(module, function_name, None) if module is not None else None
-    return getattr(function, "__code__", None)
-
-
-def _phase_markers():
-    """Code objects whose presence on the call stack tells which sweep an op belongs to."""
-    import autograd_lite.backward  # noqa: F401  (make sure both modules are loaded)
-    import autograd_lite.tensor  # noqa: F401
-    markers = {}
-    code = _code_of("autograd_lite.tensor", "_push_tangent")
-    if code is not None:
-        markers[code] = "tangent"
-    code = _code_of("autograd_lite.backward", "run_backward")
-    if code is not None:
-        markers[code] = "adjoint"
-    return markers
-
-
-def _phase(markers, depth=2, limit=40):
-    """The innermost sweep on the call stack: 'tangent', 'adjoint' or 'primal'."""
-    frame = sys._getframe(depth)
-    for _ in range(limit):
-        if frame is None:
-            break
-        phase = markers.get(frame.f_code)
-        if phase is not None:
-            return phase
-        frame = frame.f_back
-    return "primal"
 
 
 class OpCount:
@@ -101,14 +66,13 @@ class OpCount:
 class _Counter:
     def __init__(self):
         self.count = OpCount()
-        self.markers = _phase_markers()
         self.kept = {}          # id -> object: keeps ids unique while counting
 
     def __call__(self, prim, inputs, output, params):
         c = self.count
         c.total += 1
         c.by_primitive[prim.name] = c.by_primitive.get(prim.name, 0) + 1
-        c.by_phase[_phase(self.markers)] += 1
+        c.by_phase[state.phase] += 1     # the engine says which sweep is running
         c.elements += int(np.size(output._data))
         node = output.grad_fn
         if node is None or getattr(node, "prim", None) is not prim:
