@@ -213,3 +213,21 @@ def test_tensor_from_ragged_data():
 def test_len_of_a_scalar():
     with pytest.raises(TypeError, match="0-d"):
         len(ag.tensor(1.0))
+
+
+@pytest.mark.parametrize("change", [
+    lambda y: y.__setitem__(0, 5.0), lambda y: y.zero_(), lambda y: y.fill_(1.0),
+])
+def test_inplace_write_into_a_graph_result_never_gives_a_silent_wrong_gradient(change):
+    """PyTorch would record the write; here it must at least be refused at backward."""
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    change(y)
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.sum().backward()
+
+
+def test_inplace_method_on_a_graph_result_is_refused():
+    y = ag.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="out-of-place"):
+        y.mul_(3.0)
