@@ -52,18 +52,36 @@ def available_threads():
 
 
 # ================================================================ worker side
-def _samples(fn, warmup, samples, repeat=1):
-    """Seconds per call of ``fn``: ``samples`` timings, each the mean over ``repeat`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(samples):
-        gc.collect()                 # start each sample without the previous one's garbage
-        start = time.perf_counter()
-        for _ in range(repeat):
-            fn()
-        times.append((time.perf_counter() - start) / repeat)
-    return times
+def _interleaved_samples(runs, warmup, samples, repeat=1):
+    """Seconds per call for each function in ``runs`` (name -> fn), samples interleaved.
+
+    Every function gets ``warmup`` untimed calls, then the samples take turns (the order
+    rotates each round), so that load from elsewhere on the machine falls on all of them
+    alike. Each sample is the mean over ``repeat`` calls and starts after a gc.collect().
+    A function that raises drops out with its error.
+    """
+    times, errors = {name: [] for name in runs}, {}
+    for name, fn in runs.items():
+        try:
+            for _ in range(warmup):
+                fn()
+        except Exception as exc:
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    names = [name for name in runs if name not in errors]
+    for round_ in range(samples):
+        shift = round_ % len(names) if names else 0
+        for name in names[shift:] + names[:shift]:
+            if name in errors:
+                continue
+            gc.collect()
+            try:
+                start = time.perf_counter()
+                for _ in range(repeat):
+                    runs[name]()
+                times[name].append((time.perf_counter() - start) / repeat)
+            except Exception as exc:
+                errors[name] = f"{type(exc).__name__}: {exc}"
+    return times, errors
 
 
 def _as_floats(values):
@@ -81,25 +99,51 @@ def _guarded(measure):
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def worker_main_cases(lib, cfg, mlp_only=False):
-    results = {}
-    for kind in () if mlp_only else ("scalar", "vector"):
-        def measure(kind=kind):
-            run = lib.chain(kind, cfg["chain_steps"])
-            check = _as_floats(run())
-            times = _samples(run, cfg["chain_warmup"], cfg["chain_samples"],
-                             cfg["graphs_per_sample"])
-            return {"status": "ok", "times": times, "ops": W.chain_ops(kind, cfg["chain_steps"]),
-                    "check": check}
-        results[kind] = _guarded(measure)
+def _prepare(lib, make, check):
+    """Build a library's workload and its check values, or the row saying why not."""
+    try:
+        fn = make(lib)
+        return fn, check(lib, fn)
+    except NotImplementedError as exc:
+        return None, {"status": "skipped", "note": str(exc)}
+    except Exception as exc:        # report, don't hide: the table shows the error
+        return None, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
-    def measure_mlp():
+
+def _measure_case(libs, make, check, warmup, samples, repeat, ops):
+    runs, rows = {}, {}
+    for name, lib in libs.items():
+        fn, outcome = _prepare(lib, make, check)
+        if fn is None:
+            rows[name] = outcome
+        else:
+            runs[name], rows[name] = fn, {"status": "ok", "ops": ops, "check": outcome}
+    times, errors = _interleaved_samples(runs, warmup, samples, repeat)
+    for name in runs:
+        if name in errors:
+            rows[name] = {"status": "error", "error": errors[name]}
+        else:
+            rows[name]["times"] = times[name]
+    return rows
+
+
+def worker_main_cases(libs, cfg, mlp_only=False):
+    """Cases 1-3 for the libraries in ``libs`` (name -> library), returned per case."""
+    results = {}
+    steps = cfg["chain_steps"]
+    for kind in () if mlp_only else ("scalar", "vector"):
+        results[kind] = _measure_case(
+            libs, make=lambda lib, kind=kind: lib.chain(kind, steps),
+            check=lambda lib, run: _as_floats(run()),
+            warmup=cfg["chain_warmup"], samples=cfg["chain_samples"],
+            repeat=cfg["graphs_per_sample"], ops=W.chain_ops(kind, steps))
+
+    def mlp_check(lib, step):
         fresh = lib.mlp()
-        check = [fresh(), fresh()]          # loss before and after one update
-        step = lib.mlp()
-        times = _samples(step, cfg["mlp_warmup"], cfg["mlp_samples"])
-        return {"status": "ok", "times": times, "ops": 1, "check": check}
-    results["mlp"] = _guarded(measure_mlp)
+        return [fresh(), fresh()]          # loss before and after one update, from the same start
+    results["mlp"] = _measure_case(libs, make=lambda lib: lib.mlp(), check=mlp_check,
+                                   warmup=cfg["mlp_warmup"], samples=cfg["mlp_samples"],
+                                   repeat=1, ops=1)
     return results
 
 
@@ -137,12 +181,15 @@ def worker(args):
     cfg = QUICK if args.quick else FULL
     if args.recursion_limit:
         sys.setrecursionlimit(args.recursion_limit)
-    lib = W.LIBRARIES[args.worker]()
-    lib.setup(args.threads)
+    libs = {}
+    for name in args.worker.split(","):
+        libs[name] = W.LIBRARIES[name]()
+        libs[name].setup(args.threads)
     if args.part == "deep":
+        (lib,) = libs.values()
         result = worker_deep(lib, cfg)
     else:
-        result = worker_main_cases(lib, cfg, mlp_only=args.part == "mlp")
+        result = worker_main_cases(libs, cfg, mlp_only=args.part == "mlp")
     print(RESULT_MARK + json.dumps(result), flush=True)
 
 
@@ -323,7 +370,8 @@ def report(results, cfg):
     print(f"Threads: torch.set_num_threads({m['threads']}); OPENBLAS/OMP/MKL_NUM_THREADS="
           f"{m['threads']} for every library. float64 everywhere. Date: {m['date']}")
     print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
-          " Each library runs in its own fresh process.")
+          " Each library runs in a fresh process, except that autograd_lite and numpy share one"
+          " and alternate samples (cases 1-3).")
     print("Times: best (minimum) of the samples, which is what ratios and targets use: other "
           "load on the machine only ever adds time; the median is shown to judge the noise.")
     print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
@@ -400,22 +448,38 @@ def parent(args):
     def progress(message):
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
 
+    installed = []
     for name in LIBRARY_ORDER:
-        if not is_installed(name):
+        if is_installed(name):
+            installed.append(name)
+        else:
             for case in results["cases"].values():
                 case[name] = {"status": "not installed"}
             progress(f"{name}: not installed, skipped")
-            continue
-        progress(f"{name}: cases 1-3")
-        main_cases = run_worker(name, "main", args, cfg)
+
+    # Cases 1-3. autograd_lite and the numpy reference share one process and take turns
+    # sample by sample (both run on the same numpy, so they cannot disturb each other), which
+    # keeps their ratio, the MLP target, fair even when the machine's load changes. Every
+    # other library gets a process of its own.
+    groups = [[n for n in ("autograd_lite", "numpy") if n in installed]]
+    groups += [[n] for n in installed if n not in groups[0]]
+    for group in groups:
+        progress(f"{' + '.join(group)}: cases 1-3")
+        outcome = run_worker(",".join(group), "main", args, cfg)
         for case in ("scalar", "vector", "mlp"):
-            results["cases"][case][name] = main_cases.get(case, main_cases)
-        if name == "torch" and args.threads > 1:
+            for name in group:
+                results["cases"][case][name] = (outcome[case][name] if case in outcome
+                                                else outcome)
+        if group == ["torch"] and args.threads > 1:
             # OpenMP threads that spin-wait can make torch's step many times slower on a small
             # or busy machine; one thread shows what it does without that contention.
-            progress(f"{name}: case 3 again with 1 thread")
-            results["cases"]["mlp"]["torch_1thread"] = run_worker(name, "mlp", args, cfg,
-                                                                  threads=1).get("mlp")
+            progress("torch: case 3 again with 1 thread")
+            outcome = run_worker("torch", "mlp", args, cfg, threads=1)
+            results["cases"]["mlp"]["torch_1thread"] = (outcome["mlp"]["torch"]
+                                                        if "mlp" in outcome else outcome)
+
+    # Case 4: one fresh process per library, so that its peak memory is its own.
+    for name in installed:
         progress(f"{name}: case 4 (deep chain)")
         results["cases"]["deep"][name] = run_worker(name, "deep", args, cfg)
         if name == "micrograd":
@@ -450,7 +514,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=available_threads(),
                         help="threads for torch and the BLAS libraries (default: all available "
                              "CPUs, %(default)s here)")
-    parser.add_argument("--worker", choices=sorted(W.LIBRARIES), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)     # library names, comma-separated
     parser.add_argument("--part", choices=("main", "mlp", "deep"), default="main", help=argparse.SUPPRESS)
     parser.add_argument("--recursion-limit", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
