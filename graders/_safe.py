@@ -32,6 +32,8 @@ _repr = builtins.repr
 _str = builtins.str
 _float = builtins.float
 _int = builtins.int
+_babs = builtins.abs
+_finite = math.isfinite
 
 
 class CheckFailed(AssertionError):
@@ -108,8 +110,8 @@ def close(got, expected, rtol=1e-7, atol=1e-9):
 
 
 def close_number(got, expected, rtol=1e-7, atol=1e-9):
-    return (math.isfinite(got) and math.isfinite(expected)
-            and abs(got - expected) <= atol + rtol * abs(expected))
+    return (_finite(got) and _finite(expected)
+            and _babs(got - expected) <= atol + rtol * _babs(expected))
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ hint. A passing check prints one line to stdout and nothing to stderr.
 import inspect
 import io
 import math
+from math import sin as _sin, sqrt as _sqrt
 import tokenize
 
 import numpy as np
@@ -137,7 +138,7 @@ def control_factor(a):
     """The k with f(a) = k * a for the control-flow function, recomputed with numpy."""
     b = 2.0 * np.asarray(a, dtype=float)
     k = 2.0
-    while math.sqrt(float((b * b).sum())) < 1000:
+    while _sqrt(float((b * b).sum())) < 1000:
         b = b * 2
         k *= 2
     return k if float(b.sum()) > 0 else 100 * k
@@ -288,7 +289,7 @@ def _q4_plot(q, fn, x0):
                  "a matplotlib Figure", show(fig), "end with `return fig` after fig, ax = "
                  "plt.subplots()")
         lines = [line for ax in fig.axes for line in ax.get_lines()]
-        s0, c0 = math.sin(x0), float(_np_cos(x0))
+        s0, c0 = _sin(x0), float(_np_cos(x0))
         wanted = {
             "sin(x)": (_np_sin, 20),
             "its derivative": (_np_cos, 20),
@@ -509,7 +510,7 @@ def _q1_vector_functions():
     ]
 
 
-def _check_counts(q, got, expected, what, hint):
+def _check_counts(q, got, expected, what, hint, context=""):
     if not isinstance(got, dict):
         fail(q, f"{what} should return a dict", f"a dict with keys {sorted(expected)}", show(got),
              None)
@@ -520,14 +521,14 @@ def _check_counts(q, got, expected, what, hint):
                  f"keys {sorted(str(k) for k in got)}", None)
         value = as_int(got[key], q, f"{what}[{key!r}]")
         if value != expected[key]:
-            fail(q, f"{what}[{key!r}]", str(expected[key]), str(value), hint)
+            fail(q, f"{what}[{key!r}]{context}", str(expected[key]), str(value), hint)
 
 
 def _q1_case(q, derivative_counts, f, label, x):
     expected = {"f": _count(f, ag.tensor(x)), "df": _count(ag.grad(f), ag.tensor(x)),
                 "d2f": _count(ag.grad(ag.grad(f)), ag.tensor(x))}
     got = call(q, derivative_counts, f, ag.tensor(x), what="derivative_counts")
-    _check_counts(q, got, expected, f"derivative_counts(f, x) for f = {label}",
+    _check_counts(q, got, expected, "derivative_counts(f, x)", context=f" for f = {label}", hint=
                   "count each computation with ag.count_ops(function, x).total: f itself, "
                   "ag.grad(f) and ag.grad applied to ag.grad(f)")
 
@@ -535,7 +536,8 @@ def _q1_case(q, derivative_counts, f, label, x):
 def _q1_vector_case(q, gradient_hessian_counts, g, label, x):
     expected = {"grad": _count(ag.grad(g), ag.tensor(x)), "hessian": _count(ag.hessian(g), ag.tensor(x))}
     got = call(q, gradient_hessian_counts, g, ag.tensor(x), what="gradient_hessian_counts")
-    _check_counts(q, got, expected, f"gradient_hessian_counts(g, x) for g = {label}, n = {x.size}",
+    _check_counts(q, got, expected, "gradient_hessian_counts(g, x)",
+                  context=f" for g = {label}, n = {x.size}", hint=
                   "count ag.grad(g) and ag.hessian(g) at this x with ag.count_ops")
 
 
@@ -571,7 +573,7 @@ def _q8_counts(q, jacobian_counts, n, m, seed):
     expected = {"jacfwd": _count(ag.jacfwd(f), ag.tensor(x)),
                 "jacrev": _count(ag.jacrev(f), ag.tensor(x))}
     got = call(q, jacobian_counts, f, ag.tensor(x), what="jacobian_counts")
-    _check_counts(q, got, expected, f"jacobian_counts(f, x) for f: R^{n} -> R^{m}",
+    _check_counts(q, got, expected, "jacobian_counts(f, x)", context=f" for f: R^{n} -> R^{m}", hint=
                   "count ag.jacfwd(f) and ag.jacrev(f) at x with ag.count_ops")
     return expected
 

@@ -10,6 +10,7 @@ The checks evaluate a student's graph with their own table, so any correct decom
 passes.
 """
 import math
+from math import cos, exp, log, nan, sin, sqrt   # bound now: later patches of math do not reach us
 
 from ._safe import fail, show
 
@@ -18,16 +19,16 @@ OPERATIONS = {
     "neg": (1, lambda u: -u, lambda u: (-1.0,)),
     "square": (1, lambda u: u * u, lambda u: (2.0 * u,)),
     "reciprocal": (1, lambda u: 1.0 / u, lambda u: (-1.0 / (u * u),)),
-    "sqrt": (1, math.sqrt, lambda u: (0.5 / math.sqrt(u),)),
-    "exp": (1, math.exp, lambda u: (math.exp(u),)),
-    "log": (1, math.log, lambda u: (1.0 / u,)),
-    "sin": (1, math.sin, lambda u: (math.cos(u),)),
-    "cos": (1, math.cos, lambda u: (-math.sin(u),)),
+    "sqrt": (1, sqrt, lambda u: (0.5 / sqrt(u),)),
+    "exp": (1, exp, lambda u: (exp(u),)),
+    "log": (1, log, lambda u: (1.0 / u,)),
+    "sin": (1, sin, lambda u: (cos(u),)),
+    "cos": (1, cos, lambda u: (-sin(u),)),
     "add": (2, lambda a, b: a + b, lambda a, b: (1.0, 1.0)),
     "sub": (2, lambda a, b: a - b, lambda a, b: (1.0, -1.0)),
     "mul": (2, lambda a, b: a * b, lambda a, b: (b, a)),
     "div": (2, lambda a, b: a / b, lambda a, b: (1.0 / b, -a / (b * b))),
-    "pow": (2, lambda a, b: a ** b, lambda a, b: (b * a ** (b - 1), a ** b * math.log(a))),
+    "pow": (2, lambda a, b: a ** b, lambda a, b: (b * a ** (b - 1), a ** b * log(a))),
 }
 GRAPH_HINT = ("write the graph as a dict like {'x': ('input',), 'u1': ('square', 'x'), ...}, "
               "one elementary operation per node, parents named before their children")
@@ -35,11 +36,11 @@ GRAPH_HINT = ("write the graph as a dict like {'x': ('input',), 'u1': ('square',
 
 def target(x):
     """The function of questions 5-7: f(x) = log(x^2) sin(x) + 1/x."""
-    return math.log(x * x) * math.sin(x) + 1.0 / x
+    return log(x * x) * sin(x) + 1.0 / x
 
 
 def target_derivative(x):
-    return 2.0 * math.sin(x) / x + math.log(x * x) * math.cos(x) - 1.0 / (x * x)
+    return 2.0 * sin(x) / x + log(x * x) * cos(x) - 1.0 / (x * x)
 
 
 class Graph:
@@ -135,7 +136,7 @@ class Graph:
                 try:
                     vals[n] = float(OPERATIONS[op][1](*[vals[p] for p in self.parents(n)]))
                 except (ValueError, ZeroDivisionError, OverflowError):
-                    vals[n] = math.nan
+                    vals[n] = nan
         return vals
 
     def partials(self, x):
@@ -150,7 +151,7 @@ class Graph:
             try:
                 local = OPERATIONS[op][2](*args)
             except (ValueError, ZeroDivisionError, OverflowError):
-                local = (math.nan,) * len(args)
+                local = (nan,) * len(args)
             for p, d in zip(self.parents(n), local):
                 if p in self.active:
                     result[(p, n)] = result.get((p, n), 0.0) + float(d)
