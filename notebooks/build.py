@@ -39,24 +39,33 @@ except ImportError:  # no widgets installed: the static figure is all we show
     ipywidgets = None
 
 
+def _close(picture):
+    if isinstance(picture, plt.Figure):
+        plt.close(picture)   # already displayed; do not show it a second time
+
+
 def figure_with_sliders(draw, **ranges):
-    """Show ``draw(**values)``; each keyword is ``name=(min, max, step, initial)``."""
+    """Show ``draw(**values)``; each keyword is ``name=(min, max, step, initial)``.
+
+    ``draw`` returns a matplotlib figure or anything else Jupyter can display. Integer
+    ranges give integer sliders (for stepping through a sequence)."""
     values = {name: spec[3] for name, spec in ranges.items()}
     sliders = {}
     if ipywidgets is not None:
         for name, (low, high, step, initial) in ranges.items():
-            sliders[name] = ipywidgets.FloatSlider(
-                value=initial, min=low, max=high, step=step, description=name,
-                continuous_update=False)
+            integral = all(isinstance(v, int) for v in (low, high, step, initial))
+            kind = ipywidgets.IntSlider if integral else ipywidgets.FloatSlider
+            sliders[name] = kind(value=initial, min=low, max=high, step=step,
+                                 description=name, continuous_update=False)
         display(ipywidgets.VBox(list(sliders.values())))
-    fig = draw(**values)
-    handle = display(fig, display_id=True)
-    plt.close(fig)
+    picture = draw(**values)
+    handle = display(picture, display_id=True)
+    _close(picture)
 
     def redraw(change):
-        new_fig = draw(**{name: s.value for name, s in sliders.items()})
-        handle.update(new_fig)
-        plt.close(new_fig)
+        new_picture = draw(**{name: s.value for name, s in sliders.items()})
+        handle.update(new_picture)
+        _close(new_picture)
 
     for slider in sliders.values():
         slider.observe(redraw, names="value")'''

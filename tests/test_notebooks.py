@@ -134,7 +134,8 @@ def test_widget_cells_store_a_static_figure(path):
     for cell in _code_cells(_read(path)):
         if "figure_with_sliders(" in cell.source and "def figure_with_sliders" not in cell.source:
             kinds = [set(o.get("data", {})) for o in cell.outputs]
-            assert any("image/png" in k for k in kinds), f"{path.name}: widget cell has no figure"
+            assert any({"image/png", "image/svg+xml"} & k for k in kinds), \
+                f"{path.name}: widget cell has no figure"
             assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)
 
 
