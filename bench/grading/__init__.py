@@ -1,0 +1,1 @@
+"""Benchmark: the grading pipeline against plain sequential ``nbgrader autograde``."""
