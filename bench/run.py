@@ -411,13 +411,14 @@ def report(results, cfg):
           f"ru_maxrss (resource.getrusage), growth = peak minus the process's peak before the "
           f"forward pass")
     print(f"  {'library':<38}{'forward s':>10}{'backward s':>11}{'bwd / lite':>11}"
-          f"{'peak RSS MiB':>14}{'growth MiB':>12}  check")
+          f"{'peak RSS MiB':>14}{'growth MiB':>12}{'bytes/op':>10}  check")
     for name, label, row in _deep_rows(cases["deep"]):
         if row.get("status") == "ok":
             ratio = row.get("backward_vs_autograd_lite")
             print(f"  {label:<38}{row['forward_s']:>10.2f}{row['backward_s']:>11.2f}"
                   f"{(f'{ratio:.2f}x' if ratio else '-'):>11}{row['peak_rss_mib']:>14.0f}"
-                  f"{row['graph_peak_mib']:>12.0f}  {_agree_text(name, row)}")
+                  f"{row['graph_peak_mib']:>12.0f}"
+                  f"{row['graph_peak_mib'] * 2**20 / row['ops']:>10.0f}  {_agree_text(name, row)}")
         elif row.get("status") == "failed":
             print(f"  {label:<38}{row['forward_s']:>10.2f}  FAILED in backward after "
                   f"{row['failed_after_s']:.2f} s: {row['error']}")
