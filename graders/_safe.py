@@ -11,7 +11,6 @@ import builtins
 import contextlib
 import io
 import math
-import sys
 import warnings
 
 import numpy as np
@@ -147,17 +146,10 @@ def _call_text(args):
 
 
 # -- watching the library ----------------------------------------------------------------------
-_ENGINE_FRAMES = {"run_backward", "_push_tangent"}
-
-
 def inside_engine():
     """True when the current primitive is applied by a backward pass or a forward-mode tangent push."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_name in _ENGINE_FRAMES:
-            return True
-        frame = frame.f_back
-    return False
+    from autograd_lite._state import state
+    return state.phase != "primal"
 
 
 class Observation:
