@@ -133,3 +133,22 @@ def test_rerun_is_idempotent_and_resumes_without_regrading(graded):
 def test_replaced_guard_fails_the_later_tests_with_a_reason(graded):
     page = (graded["out"] / "feedback" / "3005.html").read_text()
     assert "the grading guard was replaced by student code" in page
+
+
+def test_gradescope_package_grades_one_submission_like_gradescope(graded, tmp_path):
+    pkg = tmp_path / "package"
+    proc = run_cli("gradescope-export", graded["course"], "ps1", "-o", pkg)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (pkg / "setup.sh").exists() and os.access(pkg / "run_autograder", os.X_OK)
+    root = tmp_path / "autograder"               # Gradescope's layout
+    import shutil
+    shutil.copytree(pkg / "source", root / "source")
+    (root / "submission").mkdir()
+    shutil.copy(graded["lms"] / "hardcoder_1004_557_problems.ipynb", root / "submission" / "Copy of problems.ipynb")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    run = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 4.0
+    assert {t["name"]: t.get("score") for t in data["tests"]}["q1: q1_hidden"] == 0
