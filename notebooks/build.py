@@ -9,7 +9,8 @@ Usage (from the repository root)::
 A source file is a sequence of cells, each opened by a line ``%% md`` or ``%% code``.
 The line ``%% slider-helper`` inserts the shared slider-figure helper cell. Every notebook
 gets, in front, a markdown cell with its "Open in Colab" badge and the Colab install cell,
-both made from the one address in ``_colab.py``.
+both made from the one address in ``_colab.py``; the badges in ``README.md`` are
+rewritten from it too. A fork changes that one line and runs this script.
 """
 import argparse
 import re
@@ -120,6 +121,19 @@ def execute(nb, timeout=120):
     return nb
 
 
+_COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]+/([\w.-]+\.ipynb)")
+
+
+def update_readme_badges():
+    """Point every Colab badge in notebooks/README.md at the address in _colab.py."""
+    readme = HERE / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    new = _COLAB_LINK.sub(lambda m: _colab.colab_url(m.group(1)), text)
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        print("README.md: Colab badges now point at", _colab.REPO_URL)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="build only notebooks starting with these")
@@ -140,6 +154,7 @@ def main(argv=None):
             if seconds > TIME_LIMIT:
                 slow.append((target.name, seconds))
         nbformat.write(nb, target)
+    update_readme_badges()
     if slow:
         raise SystemExit(f"notebooks over the {TIME_LIMIT:.0f} s budget: {slow}")
 
