@@ -2,10 +2,12 @@
 
 Run from the repository root:  ``.venv/bin/python -m bench`` (``--quick``, ``--json PATH``).
 
-Each library runs in its own fresh Python process (so no library's thread pool, heap or
+Each peer runs in its own fresh Python process (so no library's thread pool, heap or
 imports disturb another's numbers), once for cases 1-3 and once more for case 4, whose
-peak memory must not include anything else. The parent process only collects the
-numbers, checks that every library computed the same values, and prints the tables.
+peak memory must not include anything else. autograd_lite and the numpy reference share
+their cases 1-3 process and alternate samples, so that their ratio (the MLP target) sees
+the same machine load. The parent process only collects the numbers, checks that every
+library computed the same values, and prints the tables.
 """
 import argparse
 import datetime
@@ -38,8 +40,8 @@ SCALAR_TARGET_US = 4.0
 MLP_TARGET_RATIO = 1.15
 NOISY_SPREAD = 1.3          # median more than this times the best: flag the row as noisy
 
-FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=15, chain_warmup=2,
-            mlp_samples=30, mlp_warmup=3, deep_steps=333_334, timeout=1800)
+FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=25, chain_warmup=2,
+            mlp_samples=60, mlp_warmup=3, deep_steps=333_334, timeout=1800)
 QUICK = dict(chain_steps=50, graphs_per_sample=1, chain_samples=3, chain_warmup=1,
              mlp_samples=3, mlp_warmup=1, deep_steps=3_334, timeout=300)
 
@@ -90,13 +92,18 @@ def _as_floats(values):
                                               for v in values])]
 
 
+def _row_for(exc):
+    """A library that can't do a case says why (skipped); anything else is an error row."""
+    if isinstance(exc, NotImplementedError):
+        return {"status": "skipped", "note": str(exc)}
+    return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
 def _guarded(measure):
     try:
         return measure()
-    except NotImplementedError as exc:
-        return {"status": "skipped", "note": str(exc)}
     except Exception as exc:        # report, don't hide: the table shows the error
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        return _row_for(exc)
 
 
 def _prepare(lib, make, check):
@@ -104,10 +111,8 @@ def _prepare(lib, make, check):
     try:
         fn = make(lib)
         return fn, check(lib, fn)
-    except NotImplementedError as exc:
-        return None, {"status": "skipped", "note": str(exc)}
-    except Exception as exc:        # report, don't hide: the table shows the error
-        return None, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:
+        return None, _row_for(exc)
 
 
 def _measure_case(libs, make, check, warmup, samples, repeat, ops):
