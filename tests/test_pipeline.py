@@ -67,7 +67,7 @@ def test_log_line_per_submission_says_what_was_repaired_or_why_zero(graded):
     for sid, (_, text) in graded["expected"].items():
         if text:
             assert text in _log_line(graded, sid), (sid, text)
-    assert "\r[" in graded["stderr"] and "] 31/31" in graded["stderr"]      # the progress bar moved
+    assert "] 0/31" in graded["stderr"] and "] 31/31" in graded["stderr"]      # the progress bar moved
 
 
 def test_csv_has_nbgrader_export_columns_and_per_question_columns(graded):
