@@ -514,7 +514,7 @@ def main(argv=None):
         description="Time autograd_lite against micrograd, PyTorch (CPU), HIPS autograd and "
                     "hand-written numpy on the same work, and print times and ratios.")
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes (about half a minute): checks that everything runs")
+                        help="small sizes (10-30 s): checks that everything runs")
     parser.add_argument("--json", metavar="PATH", help="also save all results (raw timings "
                         "included) as JSON")
     parser.add_argument("--threads", type=int, default=available_threads(),
