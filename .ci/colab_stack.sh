@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
-# What Colab ships (checked against a Colab runtime's `pip list`; update when Colab moves).
+# Colab's stack: ipywidgets 7.7.1 is what Colab pins; the other versions are recent Colab
+# releases, not re-checked against a live runtime. Refresh them from `!pip list` on Colab.
 PINS=(ipywidgets==7.7.1 ipykernel==6.17.1 ipython==7.34.0 numpy==2.0.2 matplotlib==3.10.0
       sympy==1.13.1)
 RUNNER=(nbclient nbformat)
