@@ -75,6 +75,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
 
     start = root.grad_fn if root.grad_fn is not None else root
     grads = {start: seed}
+    shared = {id(seed)}           # arrays leaves must not adopt: the caller's seed, adopted ones
     collecting = gc.isenabled()
     if collecting:
         gc.disable()       # the sweep makes no reference cycles; scanning the graph is waste
@@ -83,12 +84,12 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
         with _GradMode(create_graph):
             if start.__class__ is Node:
                 _sweep(start, grads, as_tensors, retain_graph, create_graph, wanted,
-                       targets is None)
+                       targets is None, shared)
             for leaf, g in grads.items():
                 if leaf.__class__ is Node:
                     continue
                 if wanted is None:
-                    _accumulate_leaf(leaf, g, create_graph)
+                    _accumulate_leaf(leaf, g, create_graph, shared)
                 elif leaf in wanted:
                     wanted[leaf] = g
     finally:
@@ -100,7 +101,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
     return None
 
 
-def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_retained):
+def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_retained, shared):
     """Visit the nodes newest first, turning each output gradient into input gradients.
 
     A node is created after every node that feeds it, so popping the newest queued node
@@ -117,6 +118,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             wanted[node] = g
         if fill_retained and node.retained is not None:
             _accumulate_leaf(node.retained, g, create_graph)
+            shared.add(id(g))
         prim, inputs = node.prim, node.inputs
         if inputs is None or as_tensors or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
@@ -144,7 +146,13 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             node.inputs = node.out = None
 
 
-def _accumulate_leaf(leaf, g, create_graph):
+def _accumulate_leaf(leaf, g, create_graph, shared=None):
+    """Add ``g`` into ``leaf.grad``.
+
+    A fresh gradient array is adopted as the leaf's ``.grad`` without a copy; an array that
+    something else may hold (a view, the caller's seed, one already given to another tensor,
+    listed in ``shared``) is copied, so ``x.grad.zero_()`` can never touch another tensor.
+    """
     if isinstance(g, Tensor):
         if not create_graph:
             g = g.detach()
@@ -153,7 +161,12 @@ def _accumulate_leaf(leaf, g, create_graph):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
     if leaf.grad is None:
-        leaf.grad = Tensor.__new__(Tensor)._init_constant(np.array(g, dtype=leaf.dtype))  # own copy
+        if (type(g) is np.ndarray and g.base is None and g.flags.writeable
+                and g.dtype == leaf.dtype and shared is not None and id(g) not in shared):
+            shared.add(id(g))
+        else:
+            g = np.array(g, dtype=leaf.dtype)
+        leaf.grad = Tensor.__new__(Tensor)._init_constant(g)
     elif leaf.grad.shape == g.shape and isinstance(leaf.grad._data, np.ndarray):
         leaf.grad._data += g
     else:

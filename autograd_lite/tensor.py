@@ -87,6 +87,7 @@ class Node:
 
 
 _new = object.__new__
+_INPLACE_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _READS_OUTPUT = frozenset(("output", "both"))
 _clock = itertools.count(1)     # one clock for node creation and in-place writes
 
@@ -381,7 +382,23 @@ class Tensor:
                 return op(self, other)      # and let Python rebind the name, as PyTorch records it
             raise RuntimeError(f"{what} on a tensor inside a recorded graph is not supported here; "
                                f"write the out-of-place form (y = y + other) instead")
-        value = op(self.detach(), other._data if isinstance(other, Tensor) else other)._data
+        other = other._data if isinstance(other, Tensor) else other
+        data = self._data
+        ufunc = _INPLACE_UFUNCS.get(op.__name__)
+        if ufunc is not None and isinstance(data, np.ndarray) and data.base is None \
+                and data.flags.writeable:           # update the buffer itself, as numpy's -= does
+            try:
+                ufunc(data, other, out=data, casting="same_kind")
+            except (ValueError, TypeError) as exc:
+                raise RuntimeError(f"{what}: can't update a tensor of shape {tuple(self.shape)} "
+                                   f"and dtype {self.dtype} in place with a value of shape "
+                                   f"{np.shape(other)} and dtype {np.result_type(other)}: {exc}") \
+                    from None
+            self._version = state.last_inplace = next(_clock)
+            if self.grad_fn is not None:
+                self.grad_fn.out_modified = True
+            return self
+        value = op(self.detach(), other)._data
         if np.shape(value) != self.shape:
             raise RuntimeError(f"{what}: result of shape {np.shape(value)} does not fit in-place "
                                f"into a tensor of shape {tuple(self.shape)}")
