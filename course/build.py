@@ -17,12 +17,13 @@ from pathlib import Path
 
 import nbformat
 
-# The public repository students open the notebook from; the one place it is spelled out.
-REPOSITORY = "https://github.com/autograd-lite/autograd-lite-course"
-BRANCH = "main"
+COURSE = Path(__file__).resolve().parent
+# The public repository students open the notebook from, kept with the lecture notebooks'
+# in notebooks/_colab.py: a fork changes that one line.
+sys.path.insert(0, str(COURSE.parent / "notebooks"))
+from _colab import REPO_URL as REPOSITORY, BRANCH  # noqa: E402
 ASSIGNMENT = "autodiff"
 NOTEBOOK = "autodiff.ipynb"
-COURSE = Path(__file__).resolve().parent
 SOURCE = COURSE / "source" / ASSIGNMENT / NOTEBOOK
 RELEASE = COURSE / "release" / ASSIGNMENT / NOTEBOOK
 

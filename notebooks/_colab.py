@@ -1,11 +1,14 @@
 """Where the course lives on GitHub: the ONE place to change when you fork it.
 
+Both the lecture notebooks (``notebooks/build.py``) and the exercise notebook
+(``course/build.py``) take the address from here.
+
 ``build.py`` writes this address into every notebook's first code cell (the Colab install
 cell, which cannot import anything from the repository because on Colab it runs before the
 package is installed) and into every "Open in Colab" badge; ``tests/test_notebooks.py``
 checks that all notebooks and ``notebooks/README.md`` agree with it.
 """
-REPO_URL = "https://github.com/autograd-lite/autograd-lite-course"
+REPO_URL = "https://github.com/autograd-lite/autograd-lite-course"   # a fork changes this line
 BRANCH = "main"
 NOTEBOOK_DIR = "notebooks"
 
@@ -32,6 +35,8 @@ def badge_markdown(notebook_name):
 
 def install_cell_source():
     """The first code cell of every notebook: installs the course package on Colab only."""
+    # No extras: Colab already ships numpy, matplotlib, ipywidgets and sympy, and installing
+    # JupyterLab there would only fight with Colab's own Jupyter.
     return f'''# On Google Colab this installs the course package; anywhere else it does nothing.
 import subprocess
 import sys
@@ -39,4 +44,4 @@ import sys
 REPO_URL = "{REPO_URL}"
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    f"autograd-lite-course[course] @ git+{{REPO_URL}}"], check=True)'''
+                    f"autograd-lite-course @ git+{{REPO_URL}}"], check=True)'''

@@ -125,7 +125,16 @@ def test_install_cell_pip_installs_the_course_from_the_one_address_on_colab(monk
     assert len(calls) == 1
     command = calls[0][0]
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
-    assert f"autograd-lite-course[course] @ git+{colab.REPO_URL}" in command
+    assert f"autograd-lite-course @ git+{colab.REPO_URL}" in command
+
+
+def test_the_exercise_notebook_uses_the_same_one_address():
+    """course/build.py takes the address from notebooks/_colab.py: a fork edits one line."""
+    root = Path(__file__).resolve().parents[1]
+    for version in ("source", "release"):
+        text = (root / "course" / version / "autodiff" / "autodiff.ipynb").read_text()
+        assert f"colab.research.google.com/github/{colab.github_path()}/" in text
+        assert f"git+{colab.REPO_URL}" in text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
