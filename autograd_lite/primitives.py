@@ -305,7 +305,7 @@ def _pow_slope(a, b):
 def _pow_log_base(a):
     """log a for d(a**b)/db = a**b log a, and 0 where a == 0 (PyTorch's choice, no 0 * -inf)."""
     if isinstance(a, (int, float)):
-        return math.log(a) if a != 0 else 0.0
+        return math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)   # nan, as numpy's log
     return log(a + equal(a, 0))
 
 

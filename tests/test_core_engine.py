@@ -62,3 +62,10 @@ def test_float32_parameters_stay_float32_through_updates():
     with ag.no_grad():
         w -= 0.1 * w.grad
     assert w.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_a_negative_constant_base_gives_nan_slope_like_torch_not_an_exception():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = (-2.0) ** x
+    y.backward()
+    assert y.item() == 4.0 and np.isnan(x.grad.item())
