@@ -49,7 +49,7 @@ def _rule_arguments(node, as_tensors):
     if node.prim.saves is not None:
         _check_unmodified(node)
     if not as_tensors:
-        return [x._data if isinstance(x, Tensor) else x for x in inputs], node.out
+        return node.arrays(), node.out
     out = node.out
     if out is not None:
         out = Tensor.__new__(Tensor)._init_constant(out)
@@ -123,8 +123,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         if inputs is None or as_tensors or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
-            args = [x._data if isinstance(x, Tensor) else x for x in inputs]
-            out = node.out
+            args, out = node.arrays(), node.out
         rules, params = prim.vjp, node.params
         for i, parent in enumerate(node.next or node.link()):
             if parent is None:

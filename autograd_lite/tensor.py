@@ -67,6 +67,16 @@ class Node:
                                if isinstance(x, Tensor) else None for x in self.inputs])
         return self.next
 
+    def arrays(self):
+        """The inputs' values as the rules read them on the fast (numpy) path."""
+        inputs = self.inputs
+        if len(inputs) == 2:
+            a, b = inputs
+            return (a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+        if len(inputs) == 1:
+            return (inputs[0]._data,)
+        return [x._data if isinstance(x, Tensor) else x for x in inputs]
+
     @property
     def next_functions(self):
         """Like PyTorch: the nodes (or leaf accumulators) the gradient flows to next."""
@@ -110,7 +120,15 @@ def apply(prim, inputs, params=_EMPTY):
     if not params:
         params = _EMPTY         # one shared empty dict, not one per recorded node
     try:
-        out = prim.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+        if len(inputs) == 2:        # the common cases spelled out: no list to build
+            a, b = inputs
+            out = prim.forward(a._data if isinstance(a, Tensor) else a,
+                               b._data if isinstance(b, Tensor) else b, **params)
+        elif len(inputs) == 1:
+            out = prim.forward(inputs[0]._data, **params)
+        else:
+            out = prim.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
+                               **params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
@@ -182,7 +200,9 @@ def _as_array(data, dtype=None):
                         "nested lists of equal length, a numpy array or a Tensor")
     if dtype is None and arr.dtype.kind == "f" and arr.dtype != np.float32:
         arr = arr.astype(np.float64)
-    return arr
+    # One number is kept as a numpy scalar, as numpy's own operations return it: arithmetic
+    # on scalars is several times faster than on 0-d arrays, and the dtype is the same.
+    return arr[()] if arr.ndim == 0 else arr
 
 
 def _flatten(items):
@@ -256,8 +276,7 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__     # identity, in C: tensors are dict keys during backward
 
     # -- conversions --------------------------------------------------------
     def item(self):
