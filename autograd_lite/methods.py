@@ -36,13 +36,14 @@ def _to(self, dtype):
 
 
 _methods = {
-    "__add__": lambda a, b: P.add(a, b), "__radd__": lambda a, b: P.add(b, a),
-    "__sub__": lambda a, b: P.sub(a, b), "__rsub__": lambda a, b: P.sub(b, a),
-    "__mul__": lambda a, b: P.mul(a, b), "__rmul__": lambda a, b: P.mul(b, a),
-    "__truediv__": lambda a, b: P.div(a, b), "__rtruediv__": lambda a, b: P.div(b, a),
-    "__pow__": lambda a, b: P.pow(a, b), "__rpow__": lambda a, b: P.pow(b, a),
-    "__matmul__": lambda a, b: P.matmul(a, b), "__rmatmul__": lambda a, b: P.matmul(b, a),
-    "__neg__": lambda a: P.neg(a), "__pos__": lambda a: a,
+    # self is the first argument: the primitive itself is the method (no extra call layer)
+    "__add__": P.add, "__radd__": lambda a, b: P.add(b, a),
+    "__sub__": P.sub, "__rsub__": lambda a, b: P.sub(b, a),
+    "__mul__": P.mul, "__rmul__": lambda a, b: P.mul(b, a),
+    "__truediv__": P.div, "__rtruediv__": lambda a, b: P.div(b, a),
+    "__pow__": P.pow, "__rpow__": lambda a, b: P.pow(b, a),
+    "__matmul__": P.matmul, "__rmatmul__": lambda a, b: P.matmul(b, a),
+    "__neg__": P.neg, "__pos__": lambda a: a,
     "__abs__": lambda a: P.abs(a),
     "__lt__": _compare(np.less), "__le__": _compare(np.less_equal),
     "__gt__": _compare(np.greater), "__ge__": _compare(np.greater_equal),

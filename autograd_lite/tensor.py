@@ -107,8 +107,20 @@ def tick():
 
 
 def _error_for(prim, inputs, exc):
+    """Say which primitive failed and on what, instead of numpy's bare message."""
+    if isinstance(exc, TypeError):
+        kinds = " and ".join(_describe(x) for x in inputs)
+        return TypeError(f"{prim.name}: cannot apply it to {kinds}: {exc}. Give tensors, numbers "
+                         f"or numeric numpy arrays.")
     shapes = " and ".join(str(tuple(np.shape(_data(x)))) for x in inputs)
-    return type(exc)(f"{prim.name}: cannot combine inputs of shapes {shapes}: {exc}")
+    kind = IndexError if isinstance(exc, IndexError) else ValueError
+    return kind(f"{prim.name}: cannot combine inputs of shapes {shapes}: {exc}")
+
+
+def _describe(x):
+    if isinstance(x, Tensor):
+        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    return f"a {type(x).__name__}"
 
 
 def _data(x):

@@ -69,3 +69,9 @@ def test_a_negative_constant_base_gives_nan_slope_like_torch_not_an_exception():
     y = (-2.0) ** x
     y.backward()
     assert y.item() == 4.0 and np.isnan(x.grad.item())
+
+
+def test_an_operand_of_the_wrong_type_is_named_in_a_plain_type_error():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"mul: cannot apply it to a float64 tensor .* and a str"):
+        x * "a"
