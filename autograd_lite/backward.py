@@ -129,7 +129,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             if parent is None:
                 continue
             rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
-            gi = rule(g, out, *args, **params)
+            gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
             shape = args[i].shape
             if gi.shape != shape:
                 gi = sum_to(gi, shape=shape)
