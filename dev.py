@@ -45,7 +45,8 @@ def main(argv):
     command, rest = argv[0], argv[1:]
     if command == "course":
         ensure_env("course")
-        run(venv_python(), "-m", "jupyter", "lab", "notebooks/README.md", *rest)
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        run(venv_python(), "-m", "jupyter", "lab", "notebooks/README.md", *as_root, *rest)
     elif command == "test":
         ensure_env("dev")
         run(venv_python(), "-m", "pytest", *PYTEST_ARGS, *rest)
