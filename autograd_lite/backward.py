@@ -41,20 +41,19 @@ def _check_unmodified(node):
 
 def _rule_arguments(node, as_tensors):
     """What the node's rules receive: the inputs (values, or shapes once released) and output."""
-    inputs = node.inputs
-    if inputs is None:
+    if node.inputs is None:
         if node.prim.saves is not None:
             raise _freed_error(node)
-        return tuple(Meta(shape, dtype) for shape, dtype in node.metas), None
+        return node.values, None            # shapes and dtypes only (see Node.release)
     if node.prim.saves is not None:
         _check_unmodified(node)
     if not as_tensors:
-        return node.arrays(), node.out
+        return node.values, node.out
     out = node.out
     if out is not None:
         out = Tensor.__new__(Tensor)._init_constant(out)
         out.grad_fn, out.requires_grad, out.tangent = node, True, node.out_tangent
-    return inputs, out
+    return node.inputs, out
 
 
 def run_backward(root, seed, retain_graph=False, create_graph=False, targets=None):
@@ -105,11 +104,12 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     """Visit the nodes newest first, turning each output gradient into input gradients.
 
     A node is created after every node that feeds it, so popping the newest queued node
-    (a heap on creation stamps) reaches a node only after all of its consumers.
+    (a heap on creation stamps) reaches a node only after all of its consumers. For the
+    same reason a node that already has a gradient entry is already queued.
     """
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
-    queue, queued = [(-root.stamp, root)], {root}
+    queue = [(-root.stamp, root)]
     last_inplace = state.last_inplace
     while queue:
         node = heappop(queue)[1]
@@ -123,9 +123,11 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         if inputs is None or as_tensors or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
-            args, out = node.arrays(), node.out
+            args, out = node.values, node.out
         rules, params = prim.vjp, node.params
-        for i, parent in enumerate(node.next or node.link()):
+        i = -1
+        for parent in node.next:
+            i += 1
             if parent is None:
                 continue
             rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
@@ -134,15 +136,14 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             if gi.shape != shape:
                 gi = sum_to(gi, shape=shape)
             previous = get(parent)
-            grads[parent] = gi if previous is None else previous + gi
-            if parent.__class__ is Node and parent not in queued:
-                queued.add(parent)
-                heappush(queue, (-parent.stamp, parent))
-        if not retain_graph:            # release the saved values (Node.release, inlined)
-            if prim.saves is None and inputs is not None:
-                node.metas = [(a.shape, a.dtype) if hasattr(a, "shape") else ((), None)
-                              for a in args]
-            node.inputs = node.out = None
+            if previous is None:
+                grads[parent] = gi
+                if parent.__class__ is Node:
+                    heappush(queue, (-parent.stamp, parent))
+            else:
+                grads[parent] = previous + gi
+        if not retain_graph:
+            node.release()
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):

@@ -157,8 +157,7 @@ def softmax(x, axis=None, *, dim=None):
 def log_softmax(x, axis=None, *, dim=None):
     axis = _axis(axis, dim)
     axis = -1 if axis is None else axis     # the last axis, unless told otherwise
-    shifted = x - max(x, axis=axis, keepdims=True).detach()
-    return shifted - log(sum(exp(shifted), axis=axis, keepdims=True))
+    return P.log_softmax(x, axis=axis)
 
 
 def clamp(x, min=None, max=None):

@@ -39,12 +39,14 @@ class Meta:
 class Node:
     """One recorded primitive application: the ``grad_fn`` of its output.
 
-    It keeps the primitive, its inputs and (if the rule reads it) its output until a
-    backward pass releases them. ``stamp`` orders nodes by creation, which is a valid
-    order for the reverse sweep, and dates the node for the in-place checks.
+    It keeps the primitive, its input tensors and their values, where each input's
+    gradient goes next (``next``: a parent node, a leaf tensor, or None) and, if the rule
+    reads it, the output, until a backward pass releases them. ``stamp`` orders nodes by
+    creation, which is a valid order for the reverse sweep, and dates the node for the
+    in-place checks.
     """
 
-    __slots__ = ("prim", "inputs", "out", "params", "stamp", "next", "metas", "__dict__")
+    __slots__ = ("prim", "inputs", "values", "out", "params", "stamp", "next", "__dict__")
     # Rarely set, so kept out of the slots: they cost nothing until used.
     out_modified = False
     out_tangent = None
@@ -60,40 +62,24 @@ class Node:
     def freed(self):
         return self.inputs is None and self.prim.saves is not None
 
-    def link(self):
-        """Where the gradient goes next: parent nodes, leaf tensors, or None (no gradient)."""
-        if self.next is None:
-            self.next = tuple([(x.grad_fn or (x if x.requires_grad else None))
-                               if isinstance(x, Tensor) else None for x in self.inputs])
-        return self.next
-
-    def arrays(self):
-        """The inputs' values as the rules read them on the fast (numpy) path."""
-        inputs = self.inputs
-        if len(inputs) == 2:
-            a, b = inputs
-            return (a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
-        if len(inputs) == 1:
-            return (inputs[0]._data,)
-        return [x._data if isinstance(x, Tensor) else x for x in inputs]
-
     @property
     def next_functions(self):
         """Like PyTorch: the nodes (or leaf accumulators) the gradient flows to next."""
-        if self.next is None and self.inputs is None:
-            return ()
-        return tuple((n, 0) for n in self.link())
+        return tuple((n, 0) for n in self.next)
 
     def release(self):
         """Drop the saved values: memory goes back, and a later backward that needs them fails.
 
-        Input shapes (and dtypes) stay: rules that read nothing else can still run again."""
-        self.link()
-        if self.prim.saves is None and self.inputs is not None:
-            self.metas = tuple([(x._data.shape, x._data.dtype) if isinstance(x, Tensor)
-                                else (np.shape(x), None) for x in self.inputs])
-        self.inputs = None
-        self.out = None
+        Rules that read no values (``saves=None``) keep the inputs' shapes and dtypes, so
+        they can run again: a graph with nothing saved can be backpropagated twice."""
+        if self.inputs is not None:
+            self.values = _shapes_only(self.values) if self.prim.saves is None else None
+        self.inputs = self.out = None
+
+
+def _shapes_only(values):
+    return tuple([Meta(v.shape, v.dtype) if hasattr(v, "shape") else Meta((), None)
+                  for v in values])
 
 
 _new = object.__new__
@@ -128,19 +114,37 @@ def _data(x):
 
 
 def apply(prim, inputs, params=_EMPTY):
-    """Run a primitive on tensors, record it for reverse mode and push tangents (forward mode)."""
+    """Run a primitive on tensors, record it for reverse mode and push tangents (forward mode).
+
+    For each input it notes the value the forward computation reads and the edge its
+    gradient will take (the input's node, the leaf itself, or None); the one- and
+    two-input cases are spelled out because every elementwise op goes through here.
+    """
     if not params:
         params = _EMPTY         # one shared empty dict, not one per recorded node
-    try:
-        if len(inputs) == 2:        # the common cases spelled out: no list to build
-            a, b = inputs
-            out = prim.forward(a._data if isinstance(a, Tensor) else a,
-                               b._data if isinstance(b, Tensor) else b, **params)
-        elif len(inputs) == 1:
-            out = prim.forward(inputs[0]._data, **params)
+    if len(inputs) == 2:
+        a, b = inputs
+        if isinstance(a, Tensor):
+            va, ea = a._data, (a.grad_fn or (a if a.requires_grad else None))
         else:
-            out = prim.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
-                               **params)
+            va, ea = a, None
+        if isinstance(b, Tensor):
+            vb, eb = b._data, (b.grad_fn or (b if b.requires_grad else None))
+        else:
+            vb, eb = b, None
+        values, edges = (va, vb), (ea, eb)
+        wanted = ea is not None or eb is not None
+    elif len(inputs) == 1:
+        x = inputs[0]                           # unary primitives take a Tensor
+        values, edges = (x._data,), (x.grad_fn or (x if x.requires_grad else None),)
+        wanted = edges[0] is not None
+    else:
+        values = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
+        edges = tuple([(x.grad_fn or (x if x.requires_grad else None))
+                       if isinstance(x, Tensor) else None for x in inputs])
+        wanted = any(e is not None for e in edges)
+    try:
+        out = prim.forward(*values, **params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
@@ -148,16 +152,12 @@ def apply(prim, inputs, params=_EMPTY):
     result.grad = result.tangent = result.grad_fn = None
     result._version = 0
     result.requires_grad = False
-    if state.grad_enabled:
-        for x in inputs:
-            if isinstance(x, Tensor) and x.requires_grad:
-                if out.dtype.kind in "fc":
-                    result.grad_fn = node = _new(Node)
-                    node.prim, node.inputs, node.params, node.next = prim, inputs, params, None
-                    node.out = out if prim.saves in _READS_OUTPUT else None
-                    node.stamp = next(_clock)
-                    result.requires_grad = True
-                break
+    if wanted and state.grad_enabled and out.dtype.kind in "fc":
+        result.grad_fn = node = _new(Node)
+        node.prim, node.inputs, node.values, node.params = prim, inputs, values, params
+        node.next, node.out = edges, (out if prim.saves in _READS_OUTPUT else None)
+        node.stamp = next(_clock)
+        result.requires_grad = True
     if state.forward_active:
         _push_tangent(prim, inputs, result, params)
     if state.observers:
