@@ -13,7 +13,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from ._state import state, _GradMode
-from .tensor import Tensor, Node, Meta
+from .tensor import Tensor, Node
 from . import primitives as P
 
 def _freed_error(node):
@@ -40,13 +40,10 @@ def _check_unmodified(node):
 
 
 def _rule_arguments(node, as_tensors):
-    """What the node's rules receive: the inputs (values, or shapes once released) and output."""
+    """What the rules of a node with saved values receive: the inputs and the output."""
     if node.inputs is None:
-        if node.prim.saves is not None:
-            raise _freed_error(node)
-        return node.values, None            # shapes and dtypes only (see Node.release)
-    if node.prim.saves is not None:
-        _check_unmodified(node)
+        raise _freed_error(node)
+    _check_unmodified(node)
     if not as_tensors:
         return node.values, node.out
     out = node.out
@@ -119,8 +116,10 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         if fill_retained and node.retained is not None:
             _accumulate_leaf(node.retained, g, create_graph)
             shared.add(id(g))
-        prim, inputs = node.prim, node.inputs
-        if inputs is None or as_tensors or node.stamp < last_inplace:
+        prim = node.prim
+        if prim.saves is None:
+            args, out = node.values, None       # shapes only (Meta)
+        elif node.inputs is None or as_tensors or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
             args, out = node.values, node.out
@@ -142,8 +141,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                     heappush(queue, (-parent.stamp, parent))
             else:
                 grads[parent] = previous + gi
-        if not retain_graph:
-            node.release()
+        if not retain_graph and prim.saves is not None:      # Node.release, inlined
+            node.inputs = node.values = node.out = None
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):

@@ -6,6 +6,7 @@ remembers the primitive, what its rule needs (the saved values), and where the
 gradient goes next. Forward mode rides along: a tensor may carry a ``tangent``.
 """
 import itertools
+import operator
 
 import numpy as np
 
@@ -19,29 +20,40 @@ bool_ = np.dtype(np.bool_)
 _EMPTY = {}
 
 
-class Meta:
-    """Stands in for an input whose value a rule does not need: only its shape and dtype."""
+class Meta(tuple):
+    """Stands in for an input whose value a rule does not need: only its shape and dtype.
 
-    __slots__ = ("shape", "dtype")
+    Nodes of primitives that read no values (add, sum, reshape, ...) keep these instead of
+    their inputs, so a graph does not hold on to arrays its backward will never read."""
 
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = shape, dtype
+    __slots__ = ()
+    shape = property(operator.itemgetter(0))
+    dtype = property(operator.itemgetter(1))
 
     @property
     def ndim(self):
-        return len(self.shape)
+        return len(self[0])
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return int(np.prod(self[0]))
+
+
+def _shapes_only(values):
+    return tuple([_new_tuple(Meta, (v.shape, v.dtype)) if hasattr(v, "shape")
+                  else _new_tuple(Meta, ((), None)) for v in values])
+
+
+_new_tuple = tuple.__new__
 
 
 class Node:
     """One recorded primitive application: the ``grad_fn`` of its output.
 
-    It keeps the primitive, its input tensors and their values, where each input's
-    gradient goes next (``next``: a parent node, a leaf tensor, or None) and, if the rule
-    reads it, the output, until a backward pass releases them. ``stamp`` orders nodes by
+    It keeps the primitive, where each input's gradient goes next (``next``: a parent node,
+    a leaf tensor, or None) and what the rules read: the input tensors and their values
+    and, if needed, the output, until a backward pass releases them; or, for primitives
+    whose rules read no values, only the inputs' shapes (``Meta``). ``stamp`` orders nodes by
     creation, which is a valid order for the reverse sweep, and dates the node for the
     in-place checks.
     """
@@ -72,14 +84,8 @@ class Node:
 
         Rules that read no values (``saves=None``) keep the inputs' shapes and dtypes, so
         they can run again: a graph with nothing saved can be backpropagated twice."""
-        if self.inputs is not None:
-            self.values = _shapes_only(self.values) if self.prim.saves is None else None
-        self.inputs = self.out = None
-
-
-def _shapes_only(values):
-    return tuple([Meta(v.shape, v.dtype) if hasattr(v, "shape") else Meta((), None)
-                  for v in values])
+        if self.prim.saves is not None:
+            self.inputs = self.values = self.out = None
 
 
 _new = object.__new__
@@ -154,8 +160,12 @@ def apply(prim, inputs, params=_EMPTY):
     result.requires_grad = False
     if wanted and state.grad_enabled and out.dtype.kind in "fc":
         result.grad_fn = node = _new(Node)
-        node.prim, node.inputs, node.values, node.params = prim, inputs, values, params
-        node.next, node.out = edges, (out if prim.saves in _READS_OUTPUT else None)
+        node.prim, node.params, node.next = prim, params, edges
+        if prim.saves is None:          # the rules read shapes only: hold no arrays
+            node.inputs, node.values, node.out = None, _shapes_only(values), None
+        else:
+            node.inputs, node.values = inputs, values
+            node.out = out if prim.saves in _READS_OUTPUT else None
         node.stamp = next(_clock)
         result.requires_grad = True
     if state.forward_active:
