@@ -40,11 +40,20 @@ class Meta(tuple):
 
 
 def _shapes_only(values):
-    return tuple([_new_tuple(Meta, (v.shape, v.dtype)) if hasattr(v, "shape")
-                  else _new_tuple(Meta, ((), None)) for v in values])
+    """The Metas of ``values``, shared by every node with the same input shapes and dtypes.
+
+    Sharing them means a long graph adds no new objects for the garbage collector to scan."""
+    key = tuple([(v.shape, v.dtype) if hasattr(v, "shape") else _NO_SHAPE for v in values])
+    metas = _SHARED_METAS.get(key)
+    if metas is None:
+        if len(_SHARED_METAS) > 4096:        # many distinct shapes: start over, stay small
+            _SHARED_METAS.clear()
+        metas = _SHARED_METAS[key] = tuple([tuple.__new__(Meta, pair) for pair in key])
+    return metas
 
 
-_new_tuple = tuple.__new__
+_NO_SHAPE = ((), None)       # a Python number among the inputs
+_SHARED_METAS = {}
 
 
 class Node:
