@@ -116,6 +116,41 @@ def _wait_for_idle_kernel(page, base, token, timeout=KERNEL_START_TIMEOUT):
     pytest.fail(f"no idle kernel within {timeout} s of opening the notebook")
 
 
+def _wait_for_settled_redraw(image, src_before, shots, quiet=1.5):
+    """Wait until the figure differs from ``src_before`` and has stopped changing.
+
+    Each key press may redraw the output (the old <img> is replaced), so the last one only
+    counts once the figure has kept the same content for ``quiet`` seconds."""
+    deadline = time.monotonic() + REDRAW_TIMEOUT
+    last, since = src_before, time.monotonic()
+    while True:
+        try:
+            src = image.get_attribute("src", timeout=2_000)
+        except playwright_api.Error:          # between a clear and the new image
+            src = None
+        now = time.monotonic()
+        if src != last:
+            last, since = src, now
+        elif src is not None and src != src_before and now - since >= quiet:
+            return
+        if now > deadline:
+            changed = "changed but kept changing" if last != src_before else "did not change"
+            pytest.fail(f"the plot {changed} within {REDRAW_TIMEOUT} s of moving the slider; "
+                        f"screenshots in {shots}")
+        time.sleep(0.25)
+
+
+def _screenshot(image, path, attempts=3):
+    """A screenshot of the current figure, trying again if a redraw replaced the element."""
+    for attempt in range(attempts):
+        try:
+            return image.screenshot(path=str(path))
+        except playwright_api.Error:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 def test_moving_the_sin_slider_redraws_the_plot(lab):
     base, token, tmp_path = lab
     shots = tmp_path / "screenshots"
@@ -139,21 +174,15 @@ def test_moving_the_sin_slider_redraws_the_plot(lab):
             image.wait_for(state="visible", timeout=30_000)
             image.scroll_into_view_if_needed()
             src_before = image.get_attribute("src")
-            before = image.screenshot(path=str(shots / "before.png"))
+            before = _screenshot(image, shots / "before.png")
             readout_before = cell.locator(".widget-readout").first.inner_text()
 
             handle = cell.locator(".noUi-handle, .ui-slider-handle").first
             handle.focus()
             for _ in range(10):
                 handle.press("ArrowRight")
-            deadline = time.monotonic() + REDRAW_TIMEOUT
-            while image.get_attribute("src") == src_before:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the plot did not change within {REDRAW_TIMEOUT} s of moving the "
-                                f"slider; screenshots in {shots}")
-                time.sleep(0.25)
-            page.wait_for_timeout(300)            # let the new image finish painting
-            after = image.screenshot(path=str(shots / "after.png"))
+            _wait_for_settled_redraw(image, src_before, shots)
+            after = _screenshot(image, shots / "after.png")
             readout_after = cell.locator(".widget-readout").first.inner_text()
         except Exception:
             page.screenshot(path=str(shots / "failure.png"), full_page=True)
