@@ -124,9 +124,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         else:
             args, out = node.values, node.out
         rules, params = prim.vjp, node.params
-        i = -1
-        for parent in node.next:
-            i += 1
+        for i, parent in enumerate(node.next):
             if parent is None:
                 continue
             rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
@@ -141,7 +139,10 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                     heappush(queue, (-parent.stamp, parent))
             else:
                 grads[parent] = previous + gi
-        if not retain_graph and prim.saves is not None:      # Node.release, inlined
+        if not retain_graph and prim.saves is not None:
+            # Release the saved values: memory goes back, and a later backward through this
+            # node fails (Node.freed). Shape-only nodes keep their Metas, so a graph with
+            # nothing saved can be backpropagated again.
             node.inputs = node.values = node.out = None
 
 

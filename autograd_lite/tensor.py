@@ -88,14 +88,6 @@ class Node:
         """Like PyTorch: the nodes (or leaf accumulators) the gradient flows to next."""
         return tuple((n, 0) for n in self.next)
 
-    def release(self):
-        """Drop the saved values: memory goes back, and a later backward that needs them fails.
-
-        Rules that read no values (``saves=None``) keep the inputs' shapes and dtypes, so
-        they can run again: a graph with nothing saved can be backpropagated twice."""
-        if self.prim.saves is not None:
-            self.inputs = self.values = self.out = None
-
 
 _new = object.__new__
 _INPLACE_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
