@@ -37,12 +37,6 @@ def _to(self, dtype):
 
 _methods = {
     # self is the first argument: the primitive itself is the method (no extra call layer)
-    "__add__": P.add, "__radd__": lambda a, b: P.add(b, a),
-    "__sub__": P.sub, "__rsub__": lambda a, b: P.sub(b, a),
-    "__mul__": P.mul, "__rmul__": lambda a, b: P.mul(b, a),
-    "__truediv__": P.div, "__rtruediv__": lambda a, b: P.div(b, a),
-    "__pow__": P.pow, "__rpow__": lambda a, b: P.pow(b, a),
-    "__matmul__": P.matmul, "__rmatmul__": lambda a, b: P.matmul(b, a),
     "__neg__": P.neg, "__pos__": lambda a: a,
     "__abs__": lambda a: P.abs(a),
     "__lt__": _compare(np.less), "__le__": _compare(np.less_equal),
@@ -63,6 +57,10 @@ _methods = {
     "argmin": lambda self, axis=None: Tensor.__new__(Tensor)._init_constant(
         np.argmin(self._data, axis=axis)),
 }
+
+for _name, _op in (("add", P.add), ("sub", P.sub), ("mul", P.mul), ("truediv", P.div),
+                   ("pow", P.pow), ("matmul", P.matmul)):
+    _methods[f"__{_name}__"], _methods[f"__r{_name}__"] = P.operator_methods(_op)
 
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)

@@ -73,6 +73,13 @@ def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
     return op
 
 
+def operator_methods(op):
+    """``Tensor.__mul__`` and ``__rmul__`` for a binary primitive: self is a Tensor, so they
+    go straight to ``apply``; the operators are the hottest path of the library."""
+    prim = op.primitive
+    return (lambda a, b: apply(prim, (a, b)), lambda a, b: apply(prim, (b, a)))
+
+
 def constant(name, forward):
     """A function whose result has zero derivative (signs, comparisons): never recorded."""
     def op(a, b=None):
@@ -335,14 +342,32 @@ sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - 
                 jvp=lambda t, out, x: t * out * (1 - out), saves="output")
 
 
+_ZEROS = {}
+
+
+def _zero(dtype):
+    """A read-only 0-d zero of ``dtype``: numpy pairs it with an array faster than it does
+    the Python number 0.0 (no scalar conversion per call), and the dtype cannot change."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+        zero.flags.writeable = False
+    return zero
+
+
 def _relu_array(x):
     if type(x) is np.ndarray:
-        return np.maximum(x, 0.0 if x.dtype.kind == "f" else 0)    # 0.0: numpy's faster loop
+        return np.maximum(x, _zero(x.dtype))
     return x if (x > 0 or x != x) else type(x)(0)    # a numpy scalar: skip the slow ufunc
 
 
-relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * greater(x, 0.0),
-             jvp=lambda t, out, x: t * greater(x, 0.0))
+def _positive_array(x):
+    return x > _zero(x.dtype) if type(x) is np.ndarray else x > 0
+
+
+positive = constant("positive", _positive_array)        # the mask relu's rules multiply by
+relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * positive(x),
+             jvp=lambda t, out, x: t * positive(x))
 
 
 def _log_softmax_array(x, axis=-1):

@@ -42,17 +42,28 @@ class Meta(tuple):
 def _shapes_only(values):
     """The Metas of ``values``, shared by every node with the same input shapes and dtypes.
 
-    Sharing them means a long graph adds no new objects for the garbage collector to scan."""
-    key = tuple([(v.shape, v.dtype) if hasattr(v, "shape") else _NO_SHAPE for v in values])
+    Sharing them means a long graph adds no new objects for the garbage collector to scan.
+    The key is flat and built without a loop for one or two arrays: this runs for every
+    add, sub, sum and reshape, so its cost is part of theirs."""
+    try:
+        if len(values) == 2:
+            a, b = values
+            key = (a.shape, b.shape, a.dtype, b.dtype)
+        else:
+            key = tuple([v.shape for v in values]) + tuple([v.dtype for v in values])
+    except AttributeError:          # a Python number among the inputs
+        key = tuple([getattr(v, "shape", ()) for v in values]) + tuple(
+            [getattr(v, "dtype", None) for v in values])
     metas = _SHARED_METAS.get(key)
     if metas is None:
         if len(_SHARED_METAS) > 4096:        # many distinct shapes: start over, stay small
             _SHARED_METAS.clear()
-        metas = _SHARED_METAS[key] = tuple([tuple.__new__(Meta, pair) for pair in key])
+        n = len(values)
+        metas = _SHARED_METAS[key] = tuple(
+            [tuple.__new__(Meta, (key[i], key[n + i])) for i in range(n)])
     return metas
 
 
-_NO_SHAPE = ((), None)       # a Python number among the inputs
 _SHARED_METAS = {}
 
 
