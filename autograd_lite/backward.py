@@ -49,7 +49,9 @@ def _rule_arguments(node, as_tensors):
     out = node.out
     if out is not None:
         out = Tensor.__new__(Tensor)._init_constant(out)
-        out.grad_fn, out.requires_grad, out.tangent = node, True, node.out_tangent
+        out.grad_fn, out.requires_grad = node, True
+        if node.out_tangent is not None:
+            out.tangent = node.out_tangent
     return node.inputs, out
 
 

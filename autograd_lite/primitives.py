@@ -96,8 +96,7 @@ def _raw(x):
 
 
 def _init_constant(self, data):
-    self._data, self.requires_grad, self.grad, self.grad_fn, self.tangent, self._version = \
-        data, False, None, None, None, 0
+    self._data, self.requires_grad, self.grad_fn = data, False, None
     return self
 
 

@@ -167,8 +167,7 @@ def apply(prim, inputs, params=_EMPTY):
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
     result._data = out
-    result.grad = result.tangent = result.grad_fn = None
-    result._version = 0
+    result.grad_fn = None
     result.requires_grad = False
     if wanted and state.grad_enabled and out.dtype.kind in "fc":
         result.grad_fn = node = _new(Node)
@@ -218,8 +217,7 @@ def _push_tangent(prim, inputs, result, params):
 
 def _primal_view(t):
     view = Tensor.__new__(Tensor)
-    view._data, view.requires_grad, view.grad, view.grad_fn = t._data, t.requires_grad, None, t.grad_fn
-    view.tangent, view._version = None, 0
+    view._data, view.requires_grad, view.grad_fn = t._data, t.requires_grad, t.grad_fn
     return view
 
 
@@ -254,16 +252,18 @@ def _nested_data(items):
 class Tensor:
     """An n-dimensional array that can record how it was computed, in PyTorch's style."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "tangent", "_version", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     __array_priority__ = 1000
+    # Set on few tensors (leaves, dual tensors, tensors written in place), so they live in the
+    # instance dict, which exists only once one is set: an op's result stores three fields.
+    grad = None
+    tangent = None
+    _version = 0
 
     def __init__(self, data, dtype=None, requires_grad=False, tangent=None):
         self._data = _as_array(data, dtype)
         self.requires_grad = False
-        self.grad = None
         self.grad_fn = None
-        self.tangent = None
-        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
         if tangent is not None:
@@ -398,7 +398,7 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         data = self._data
         out._data = data.view() if isinstance(data, np.ndarray) else data
-        out.requires_grad, out.grad, out.grad_fn, out.tangent, out._version = False, None, None, None, 0
+        out.requires_grad, out.grad_fn = False, None
         return out
 
     def detach_(self):
