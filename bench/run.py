@@ -31,11 +31,12 @@ else:
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULT_MARK = "BENCH_RESULT "
-LIBRARY_ORDER = ["autograd_lite", "micrograd", "torch", "hips_autograd", "numpy"]
-ORDER = ["autograd_lite", "micrograd", "torch", "torch_1thread", "hips_autograd", "numpy"]
+LIBRARY_ORDER = ["autograd_lite", "micrograd", "torch", "hips_autograd", "numpy", "bare_engine"]
+ORDER = ["autograd_lite", "micrograd", "torch", "torch_1thread", "hips_autograd", "numpy",
+         "bare_engine"]
 LABELS = {"autograd_lite": "autograd_lite", "micrograd": "micrograd", "torch": "torch (CPU)",
           "torch_1thread": "torch, 1 thread", "hips_autograd": "HIPS autograd",
-          "numpy": "numpy (by hand)"}
+          "numpy": "numpy (by hand)", "bare_engine": "bare engine"}
 SCALAR_TARGET_US = 4.0
 MLP_TARGET_RATIO = 1.15
 NOISY_SPREAD = 1.3          # median more than this times the best: flag the row as noisy
@@ -463,11 +464,11 @@ def parent(args):
                 case[name] = {"status": "not installed"}
             progress(f"{name}: not installed, skipped")
 
-    # Cases 1-3. autograd_lite and the numpy reference share one process and take turns
-    # sample by sample (both run on the same numpy, so they cannot disturb each other), which
-    # keeps their ratio, the MLP target, fair even when the machine's load changes. Every
-    # other library gets a process of its own.
-    groups = [[n for n in ("autograd_lite", "numpy") if n in installed]]
+    # Cases 1-3. autograd_lite, the numpy reference and the bare engine share one process
+    # and take turns sample by sample (all run on the same numpy, so they cannot disturb each
+    # other), which keeps their ratios, the MLP target among them, fair even when the
+    # machine's load changes. Every other library gets a process of its own.
+    groups = [[n for n in ("autograd_lite", "numpy", "bare_engine") if n in installed]]
     groups += [[n] for n in installed if n not in groups[0]]
     for group in groups:
         progress(f"{' + '.join(group)}: cases 1-3")

@@ -400,4 +400,57 @@ class Micrograd:
         return forward, backward
 
 
-LIBRARIES = {lib.name: lib for lib in (AutogradLite, Micrograd, Torch, HipsAutograd, NumpyManual)}
+# ---------------------------------------------------------------- the floor
+class BareEngine:
+    """bench/bare_engine.py: the least a reverse-mode engine on numpy does (see its docstring).
+
+    Not a library anyone uses: it is there to show how much of autograd_lite's time per op
+    is bookkeeping that any engine in Python pays, and how much its features cost."""
+
+    name = "bare_engine"
+    module = "numpy"
+    no_mlp = "chains only: it has just mul, add, relu and sum"
+
+    def setup(self, threads):
+        from .bare_engine import Var
+        self.Var = Var
+
+    def chain(self, kind, steps):
+        Var = self.Var
+        y0, a0, b0 = chain_data(kind)
+        a, b, y_start = Var(a0), Var(b0), Var(y0)
+
+        def run():
+            a.grad = b.grad = None
+            y = y_start
+            for _ in range(steps):
+                y = (y * a + b).relu()
+            if kind == "vector":
+                y = y.sum()
+            y.backward()
+            return a.grad, b.grad
+        return run
+
+    def mlp(self):
+        raise NotImplementedError(self.no_mlp)
+
+    def deep(self, steps):
+        Var = self.Var
+        y0, a0, b0 = deep_data()
+        a, b = Var(a0), Var(b0)
+        saved = {}
+
+        def forward():
+            y = Var(y0)
+            for _ in range(steps):
+                y = (y * a + b).relu()
+            saved["y"] = y
+
+        def backward():
+            saved.pop("y").backward()
+            return a.grad, b.grad
+        return forward, backward
+
+
+LIBRARIES = {lib.name: lib for lib in (AutogradLite, Micrograd, Torch, HipsAutograd, NumpyManual,
+                                       BareEngine)}

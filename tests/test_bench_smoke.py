@@ -61,6 +61,16 @@ def test_every_case_has_autograd_lite_and_numpy_numbers(quick_run):
         assert _positive_number(row["backward_s"]) and _positive_number(row["peak_rss_mib"])
 
 
+def test_the_bare_engine_floor_runs_the_chains_and_skips_the_mlp(quick_run):
+    _, results = quick_run
+    for case in ("scalar", "vector", "deep"):
+        row = results["cases"][case]["bare_engine"]
+        assert row["status"] == "ok", (case, row)
+        assert row["agrees_with_numpy"], (case, row.get("check"))
+    mlp = results["cases"]["mlp"]["bare_engine"]
+    assert mlp["status"] == "skipped" and "chains only" in mlp["note"]
+
+
 def test_libraries_that_ran_computed_the_same_values(quick_run):
     _, results = quick_run
     for case, rows in results["cases"].items():
