@@ -15,6 +15,7 @@ import numpy as np
 from ._state import state, _GradMode
 from .tensor import Tensor, Node
 from . import primitives as P
+from .primitives import unchanged
 
 def _freed_error(node):
     return RuntimeError(
@@ -130,7 +131,10 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             if parent is None:
                 continue
             rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
-            gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
+            if rule is unchanged:
+                gi = g
+            else:
+                gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
             shape = args[i].shape
             if gi.shape != shape:
                 gi = sum_to(gi, shape=shape)
