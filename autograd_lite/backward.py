@@ -8,7 +8,7 @@ observer is active) it runs them on tensors, so the gradient is itself a recorde
 differentiable computation.
 """
 import gc
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 
 import numpy as np
 
@@ -109,16 +109,18 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     """
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
-    queue = [(-root.stamp, root)]
     last_inplace = state.last_inplace
-    while queue:
-        node = heappop(queue)[1]
-        g = pop(node)                   # queued nodes always have a gradient
-        if wanted is not None and node in wanted:
-            wanted[node] = g
-        if fill_retained and node.retained is not None:
-            _accumulate_leaf(node.retained, g, create_graph)
-            shared.add(id(g))
+    watch = wanted is not None or fill_retained
+    queue = []
+    node = root
+    while node is not None:
+        g = pop(node)                   # a node is reached only once it has its gradient
+        if watch:
+            if wanted is not None and node in wanted:
+                wanted[node] = g
+            if fill_retained and node.retained is not None:
+                _accumulate_leaf(node.retained, g, create_graph)
+                shared.add(id(g))
         prim = node.prim
         if prim.saves is None:
             args, out = node.values, None       # shapes only (Meta)
@@ -126,11 +128,13 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
             args, out = node.values, node.out
-        rules, params = prim.vjp, node.params
+        rules = prim.vjp if not prim.variadic else [prim.vjp_rule(i) for i in range(len(args))]
+        params = node.params
+        newest = None                   # the newest parent queued by this node
         for i, parent in enumerate(node.next):
             if parent is None:
                 continue
-            rule = rules[i] if not prim.variadic else prim.vjp_rule(i)
+            rule = rules[i]
             if rule is unchanged:
                 gi = g
             else:
@@ -142,7 +146,12 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             if previous is None:
                 grads[parent] = gi
                 if parent.__class__ is Node:
-                    heappush(queue, (-parent.stamp, parent))
+                    if newest is not None:
+                        if newest.stamp < parent.stamp:
+                            newest, parent = parent, newest
+                        heappush(queue, (-parent.stamp, parent))
+                    else:
+                        newest = parent
             else:
                 grads[parent] = previous + gi
         if not retain_graph and prim.saves is not None:
@@ -150,6 +159,14 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             # node fails (Node.freed). Shape-only nodes keep their Metas, so a graph with
             # nothing saved can be backpropagated again.
             node.inputs = node.values = node.out = None
+        # Next: the newest node waiting. A chain hands its one parent straight on, without
+        # going through the heap.
+        if newest is None:
+            node = heappop(queue)[1] if queue else None
+        elif queue and -queue[0][0] > newest.stamp:
+            node = heappushpop(queue, (-newest.stamp, newest))[1]
+        else:
+            node = newest
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):

@@ -75,3 +75,21 @@ def test_an_operand_of_the_wrong_type_is_named_in_a_plain_type_error():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match=r"mul: cannot apply it to a float64 tensor .* and a str"):
         x * "a"
+
+
+def _ladder(x, steps, ops):
+    """u_{k+1} = u_k * c_k + u_{k-1} * u_k: every node has two graph parents of different ages."""
+    previous, current = x, ops.sin(x)
+    for k in range(steps):
+        previous, current = current, current * (0.5 + 0.01 * k) + previous * current
+    return current
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5, 12])
+def test_gradient_of_a_graph_whose_nodes_have_two_graph_parents(steps):
+    # The sweep must reach every node only after all its consumers, whichever parent is newer.
+    x0 = 0.3
+    grad = ag.grad(lambda x: _ladder(x, steps, ag))(ag.tensor(x0)).item()
+    h = 1e-6
+    numeric = (_ladder(x0 + h, steps, np) - _ladder(x0 - h, steps, np)) / (2 * h)
+    assert grad == pytest.approx(numeric, rel=1e-6)
