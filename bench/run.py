@@ -376,8 +376,8 @@ def report(results, cfg):
     print(f"Threads: torch.set_num_threads({m['threads']}); OPENBLAS/OMP/MKL_NUM_THREADS="
           f"{m['threads']} for every library. float64 everywhere. Date: {m['date']}")
     print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
-          " Each library runs in a fresh process, except that autograd_lite and numpy share one"
-          " and alternate samples (cases 1-3).")
+          " Each library runs in a fresh process, except that autograd_lite, numpy and the bare"
+          " engine share one and alternate samples (cases 1-3).")
     print("Times: best (minimum) of the samples, which is what ratios and targets use: other "
           "load on the machine only ever adds time; the median is shown to judge the noise.")
     print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
