@@ -347,27 +347,28 @@ sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - 
                 jvp=lambda t, out, x: t * out * (1 - out), saves="output")
 
 
-_ZEROS = {}
+class _Zeros(dict):
+    """dtype -> a read-only 0-d zero of that dtype, made on first use. numpy pairs a 0-d
+    array with an array faster than it does the Python number 0.0 (no scalar conversion
+    per call), and the dtype of the result cannot change."""
 
-
-def _zero(dtype):
-    """A read-only 0-d zero of ``dtype``: numpy pairs it with an array faster than it does
-    the Python number 0.0 (no scalar conversion per call), and the dtype cannot change."""
-    zero = _ZEROS.get(dtype)
-    if zero is None:
-        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    def __missing__(self, dtype):
+        zero = self[dtype] = np.zeros((), dtype)
         zero.flags.writeable = False
-    return zero
+        return zero
+
+
+_ZEROS = _Zeros()
 
 
 def _relu_array(x):
     if type(x) is np.ndarray:
-        return np.maximum(x, _zero(x.dtype))
+        return np.maximum(x, _ZEROS[x.dtype])
     return x if (x > 0 or x != x) else type(x)(0)    # a numpy scalar: skip the slow ufunc
 
 
 def _positive_array(x):
-    return x > _zero(x.dtype) if type(x) is np.ndarray else x > 0
+    return x > _ZEROS[x.dtype] if type(x) is np.ndarray else x > 0
 
 
 positive = constant("positive", _positive_array)        # the mask relu's rules multiply by

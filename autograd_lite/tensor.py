@@ -162,7 +162,7 @@ def apply(prim, inputs, params=_EMPTY):
                        if isinstance(x, Tensor) else None for x in inputs])
         wanted = any(e is not None for e in edges)
     try:
-        out = prim.forward(*values, **params)
+        out = prim.forward(*values, **params) if params else prim.forward(*values)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
