@@ -43,15 +43,14 @@ def _shapes_only(values):
     """The Metas of ``values``, shared by every node with the same input shapes and dtypes.
 
     Sharing them means a long graph adds no new objects for the garbage collector to scan.
-    The key is flat and built without a loop for one or two arrays: this runs for every
-    add, sub, sum and reshape, so its cost is part of theirs."""
+    The key is flat, and for two arrays (every add and sub) built without a loop or
+    getattr: this runs for each such op, so its cost is part of theirs."""
     try:
-        if len(values) == 2:
-            a, b = values
-            key = (a.shape, b.shape, a.dtype, b.dtype)
-        else:
-            key = tuple([v.shape for v in values]) + tuple([v.dtype for v in values])
-    except AttributeError:          # a Python number among the inputs
+        key = (values[0].shape, values[1].shape, values[0].dtype, values[1].dtype) \
+            if len(values) == 2 else None
+    except AttributeError:          # a Python number among the two
+        key = None
+    if key is None:
         key = tuple([getattr(v, "shape", ()) for v in values]) + tuple(
             [getattr(v, "dtype", None) for v in values])
     metas = _SHARED_METAS.get(key)

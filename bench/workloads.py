@@ -142,6 +142,26 @@ class NumpyManual:
         return forward, backward
 
 
+def _value_deep(make, steps):
+    """``deep`` for the engines with micrograd's interface (micrograd, the bare engine):
+    ``make`` turns a number into one of their values."""
+    y0, a0, b0 = deep_data()
+    a, b = make(a0), make(b0)
+    saved = {}
+
+    def forward():
+        y = make(y0)
+        for _ in range(steps):
+            y = (y * a + b).relu()
+        saved["y"] = y
+
+    def backward():
+        saved["y"].backward()     # keep the graph alive on failure, like the others would
+        saved.clear()
+        return a.grad, b.grad
+    return forward, backward
+
+
 # ---------------------------------------------------------------- autograd_lite
 class AutogradLite:
     name = "autograd_lite"
@@ -383,21 +403,7 @@ class Micrograd:
 
     def deep(self, steps):
         Value = self.Value
-        y0, a0, b0 = deep_data()
-        a, b = Value(float(a0)), Value(float(b0))
-        saved = {}
-
-        def forward():
-            y = Value(float(y0))
-            for _ in range(steps):
-                y = (y * a + b).relu()
-            saved["y"] = y
-
-        def backward():
-            saved["y"].backward()     # keep the graph alive on failure, like the others would
-            saved.clear()
-            return a.grad, b.grad
-        return forward, backward
+        return _value_deep(lambda v: Value(float(v)), steps)
 
 
 # ---------------------------------------------------------------- the floor
@@ -435,21 +441,7 @@ class BareEngine:
         raise NotImplementedError(self.no_mlp)
 
     def deep(self, steps):
-        Var = self.Var
-        y0, a0, b0 = deep_data()
-        a, b = Var(a0), Var(b0)
-        saved = {}
-
-        def forward():
-            y = Var(y0)
-            for _ in range(steps):
-                y = (y * a + b).relu()
-            saved["y"] = y
-
-        def backward():
-            saved.pop("y").backward()
-            return a.grad, b.grad
-        return forward, backward
+        return _value_deep(self.Var, steps)
 
 
 LIBRARIES = {lib.name: lib for lib in (AutogradLite, Micrograd, Torch, HipsAutograd, NumpyManual,
