@@ -106,18 +106,26 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     A node is created after every node that feeds it, so popping the newest queued node
     (a heap on creation stamps) reaches a node only after all of its consumers. For the
     same reason a node that already has a gradient entry is already queued.
+
+    ``owned`` lists the nodes (of primitives with a ``vjp_into`` rule) whose gradient is a
+    big array only this sweep holds: a rule's new result, not its ``g`` passed on, a view or
+    a saved value (a later sum of contributions is new too). Their rule may write into it,
+    unless the array was handed out meanwhile (``shared``: the seed, retained gradients).
     """
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
     last_inplace = state.last_inplace
     watch = wanted is not None or fill_retained
     queue = []
+    owned = set()
+    ndarray, in_place_min = np.ndarray, _IN_PLACE_MIN_BYTES
     node = root
     while node is not None:
         g = pop(node)                   # a node is reached only once it has its gradient
         if watch:
             if wanted is not None and node in wanted:
                 wanted[node] = g
+                shared.add(id(g))
             if fill_retained and node.retained is not None:
                 _accumulate_leaf(node.retained, g, create_graph)
                 shared.add(id(g))
@@ -129,6 +137,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         else:
             args, out = node.values, node.out
         rules = prim.vjp if not prim.variadic else [prim.vjp_rule(i) for i in range(len(args))]
+        if owned and node in owned and _writable_alone(g, shared):
+            rules = prim.vjp_into           # g is ours alone: the rule may write into it
         params = node.params
         newest = None                   # the newest parent queued by this node
         for i, parent in enumerate(node.next):
@@ -146,6 +156,9 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             if previous is None:
                 grads[parent] = gi
                 if parent.__class__ is Node:
+                    if (gi is not g and type(gi) is ndarray and gi.nbytes >= in_place_min
+                            and parent.prim.vjp_into is not None and _new_array(gi, out, args)):
+                        owned.add(parent)
                     if newest is not None:
                         if newest.stamp < parent.stamp:
                             newest, parent = parent, newest
@@ -167,6 +180,21 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             node = heappushpop(queue, (-newest.stamp, newest))[1]
         else:
             node = newest
+
+
+# Below this many bytes numpy reuses freed buffers itself, and its in-place path costs more
+# than the allocation it saves; above it each new array means fresh pages from the system.
+_IN_PLACE_MIN_BYTES = 16384
+
+
+def _new_array(gi, out, args):
+    """Whether a rule's array result owns its memory and is none of the values it was given."""
+    return gi.base is None and gi is not out and all([gi is not x for x in args])
+
+
+def _writable_alone(g, shared):
+    """Whether the sweep may still write into ``g``: nobody was given it meanwhile."""
+    return type(g) is np.ndarray and g.flags.writeable and id(g) not in shared
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):

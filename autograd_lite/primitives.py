@@ -9,6 +9,10 @@ comes from the same table. Nothing outside this file knows a derivative formula.
 
 ``saves`` says which values a rule reads: "inputs", "output", "both" or None (shapes only).
 After a backward those values are released, as PyTorch releases its saved tensors.
+
+``vjp_into`` (optional) is the same VJP written into ``g``'s own memory, as hand-written
+numpy does (``dh *= mask``). The engine calls it only with an array ``g`` that nothing else
+holds (see backward.py), so it saves an allocation without anyone seeing a changed array.
 """
 import math
 import operator
@@ -19,11 +23,14 @@ from .tensor import Tensor, apply
 
 
 class Primitive:
-    __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear")
+    __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear",
+                 "vjp_into")
 
-    def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False):
+    def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False,
+                 vjp_into=None):
         self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
         self.saves, self.variadic, self.linear = saves, variadic, linear
+        self.vjp_into = vjp_into
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def vjp_rule(self, i):
@@ -43,14 +50,15 @@ class Primitive:
 PRIMITIVES = {}
 
 
-def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False):
-    prim = Primitive(name, forward, vjp, jvp, saves, variadic, linear)
+def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False, vjp_into=None):
+    prim = Primitive(name, forward, vjp, jvp, saves, variadic, linear, vjp_into)
     PRIMITIVES[name] = prim
     return prim
 
 
-def unary(name, forward, vjp, jvp, saves="inputs", linear=False):
-    prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear)
+def unary(name, forward, vjp, jvp, saves="inputs", linear=False, vjp_into=None):
+    prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear,
+                   vjp_into=None if vjp_into is None else (vjp_into,))
 
     def op(x, **params):
         if isinstance(x, Tensor):
@@ -371,9 +379,14 @@ def _positive_array(x):
     return x > _ZEROS[x.dtype] if type(x) is np.ndarray else x > 0
 
 
+def _relu_vjp_into(g, out, x):
+    g *= positive(x)
+    return g
+
+
 positive = constant("positive", _positive_array)        # the mask relu's rules multiply by
 relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * positive(x),
-             jvp=lambda t, out, x: t * positive(x))
+             jvp=lambda t, out, x: t * positive(x), vjp_into=_relu_vjp_into)
 
 
 def _log_softmax_array(x, axis=-1):

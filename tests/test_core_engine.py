@@ -93,3 +93,102 @@ def test_gradient_of_a_graph_whose_nodes_have_two_graph_parents(steps):
     h = 1e-6
     numeric = (_ladder(x0 + h, steps, np) - _ladder(x0 - h, steps, np)) / (2 * h)
     assert grad == pytest.approx(numeric, rel=1e-6)
+
+
+# relu's backward writes its mask into the incoming gradient when that array belongs to the
+# sweep alone (as hand-written numpy does ``dh *= mask``). Big arrays only: below 16 KB
+# numpy's own buffer reuse wins. These tests check that nobody ever sees such a write.
+N = 64                                   # 64 x 64 float64 = 32 KB, above the threshold
+
+
+def _big(seed, shape=(N, N)):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.fixture
+def relu_writes(monkeypatch):
+    """Count the backward steps that took relu's in-place rule."""
+    prim = ag.relu.primitive
+    calls = []
+    original = prim.vjp_into[0]
+
+    def counting(g, out, x):
+        calls.append(g.shape)
+        return original(g, out, x)
+    monkeypatch.setattr(prim, "vjp_into", (counting,))
+    return calls
+
+
+def test_relu_layer_gradients_with_the_in_place_rule(relu_writes):
+    x_np, w_np, v_np = _big(0), _big(1), _big(2)
+    w, v = ag.tensor(w_np, requires_grad=True), ag.tensor(v_np, requires_grad=True)
+    h = ag.relu(ag.tensor(x_np) @ w)
+    (h @ v).sum().backward()
+    dh = np.ones((N, N)) @ v_np.T * (x_np @ w_np > 0)
+    np.testing.assert_allclose(w.grad.numpy(), x_np.T @ dh, rtol=1e-12)
+    np.testing.assert_allclose(v.grad.numpy(), np.maximum(x_np @ w_np, 0).T @ np.ones((N, N)))
+    assert relu_writes == [(N, N)]          # the fast path really ran
+
+
+def test_relu_leaves_a_retained_gradient_unmasked(relu_writes):
+    u = ag.tensor(_big(0), requires_grad=True)
+    r = ag.relu(u * 1).retain_grad()
+    (r * 3).sum().backward()
+    np.testing.assert_array_equal(r.grad.numpy(), np.full((N, N), 3.0))
+    np.testing.assert_array_equal(u.grad.numpy(), 3.0 * (_big(0) > 0))
+    assert relu_writes == []
+
+
+def test_relu_leaves_a_requested_gradient_unmasked(relu_writes):
+    u = ag.tensor(_big(0), requires_grad=True)
+    r = ag.relu(u * 1)
+    loss = (r * 3).sum()
+    loss.backward(inputs=[r, u])
+    np.testing.assert_array_equal(r.grad.numpy(), np.full((N, N), 3.0))
+    np.testing.assert_array_equal(u.grad.numpy(), 3.0 * (_big(0) > 0))
+    assert relu_writes == []
+
+
+def test_relus_fed_the_same_gradient_do_not_mask_each_other(relu_writes):
+    a_np, b_np = _big(0), _big(1)
+    a, b = ag.tensor(a_np, requires_grad=True), ag.tensor(b_np, requires_grad=True)
+    ((ag.relu(a * 1) + ag.relu(b * 1)) * 2).sum().backward()   # add hands one array to both
+    np.testing.assert_array_equal(a.grad.numpy(), 2.0 * (a_np > 0))
+    np.testing.assert_array_equal(b.grad.numpy(), 2.0 * (b_np > 0))
+    assert relu_writes == []
+
+
+def test_relu_never_writes_into_the_callers_gradient(relu_writes):
+    u = ag.tensor(_big(0), requires_grad=True)
+    seed = _big(3)
+    for make in (lambda: ag.relu(u), lambda: ag.relu(u) + 0, lambda: ag.relu(u * 1)):
+        u.grad = None
+        make().backward(gradient=ag.tensor(seed))
+        np.testing.assert_array_equal(seed, _big(3))
+        np.testing.assert_array_equal(u.grad.numpy(), seed * (_big(0) > 0))
+    assert relu_writes == []
+
+
+def test_relu_in_place_rule_keeps_results_stable_across_repeated_backwards(relu_writes):
+    x = ag.tensor(_big(0), requires_grad=True)
+    w = ag.tensor(_big(1), requires_grad=True)
+    loss = (ag.relu(ag.relu(x @ w) @ w) * 2).sum()       # relu of relu, w used twice
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    x.grad = None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), first)
+    x_np, w_np = _big(0), _big(1)
+    h1 = x_np @ w_np
+    h2 = np.maximum(h1, 0) @ w_np
+    dh1 = (2.0 * (h2 > 0)) @ w_np.T * (h1 > 0)
+    np.testing.assert_allclose(first, dh1 @ w_np.T, rtol=1e-12)
+    assert len(relu_writes) == 4              # both relus, both backwards
+
+
+def test_relu_in_place_rule_keeps_float32(relu_writes):
+    w = ag.tensor(_big(1).astype(np.float32), requires_grad=True)
+    x = ag.tensor(_big(0).astype(np.float32))
+    (ag.relu(x @ w) * 2).sum().backward()
+    assert w.grad.dtype == np.float32
+    assert relu_writes == [(N, N)]
