@@ -192,3 +192,18 @@ def test_relu_in_place_rule_keeps_float32(relu_writes):
     (ag.relu(x @ w) * 2).sum().backward()
     assert w.grad.dtype == np.float32
     assert relu_writes == [(N, N)]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in ag.primitives.PRIMITIVES.items()
+                                        if p.vjp_into is not None))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_in_place_rule_agrees_with_its_allocating_rule(name, dtype):
+    prim = ag.primitives.PRIMITIVES[name]
+    x = _big(0).astype(dtype)
+    x[0, :3] = [0.0, -0.0, np.nan]           # the edges of a mask: zeros and NaN
+    out, g = prim.forward(x), _big(1).astype(dtype)
+    expected = prim.vjp[0](g, out, x)
+    into = g.copy()
+    result = prim.vjp_into[0](into, out, x)
+    assert result is into and result.dtype == expected.dtype
+    np.testing.assert_array_equal(result, expected)
