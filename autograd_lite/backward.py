@@ -110,7 +110,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     ``owned`` lists the nodes (of primitives with a ``vjp_into`` rule) whose gradient is a
     big array only this sweep holds: a rule's new result, not its ``g`` passed on, a view or
     a saved value (a later sum of contributions is new too). Their rule may write into it,
-    unless the array was handed out meanwhile (``shared``: the seed, retained gradients).
+    unless the array was handed out meanwhile (``shared``: retained or requested gradients).
     """
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
@@ -137,7 +137,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         else:
             args, out = node.values, node.out
         rules = prim.vjp if not prim.variadic else [prim.vjp_rule(i) for i in range(len(args))]
-        if owned and node in owned and _writable_alone(g, shared):
+        if owned and node in owned and id(g) not in shared:
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
         params = node.params
         newest = None                   # the newest parent queued by this node
@@ -188,13 +188,10 @@ _IN_PLACE_MIN_BYTES = 16384
 
 
 def _new_array(gi, out, args):
-    """Whether a rule's array result owns its memory and is none of the values it was given."""
-    return gi.base is None and gi is not out and all([gi is not x for x in args])
-
-
-def _writable_alone(g, shared):
-    """Whether the sweep may still write into ``g``: nobody was given it meanwhile."""
-    return type(g) is np.ndarray and g.flags.writeable and id(g) not in shared
+    """Whether a rule's array result owns writable memory and is none of the values it was
+    given."""
+    return (gi.base is None and gi.flags.writeable and gi is not out
+            and all([gi is not x for x in args]))
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):

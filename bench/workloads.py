@@ -142,6 +142,25 @@ class NumpyManual:
         return forward, backward
 
 
+def _value_chain(make, kind, steps, no_grad):
+    """``chain`` for the engines with micrograd's interface (micrograd, the bare engine):
+    ``make`` turns a number or an array into one of their values, ``no_grad`` is what their
+    ``.grad`` holds before a backward."""
+    y0, a0, b0 = chain_data(kind)
+    a, b = make(a0), make(b0)
+
+    def run():
+        a.grad = b.grad = no_grad
+        y = make(y0)
+        for _ in range(steps):
+            y = (y * a + b).relu()
+        if kind == "vector":
+            y = y.sum()
+        y.backward()
+        return a.grad, b.grad
+    return run
+
+
 def _value_deep(make, steps):
     """``deep`` for the engines with micrograd's interface (micrograd, the bare engine):
     ``make`` turns a number into one of their values."""
@@ -386,17 +405,7 @@ class Micrograd:
         if kind != "scalar":
             raise NotImplementedError(self.scalar_only)
         Value = self.Value
-        y0, a0, b0 = chain_data(kind)
-        a, b = Value(float(a0)), Value(float(b0))
-
-        def run():
-            a.grad = b.grad = 0
-            y = Value(float(y0))
-            for _ in range(steps):
-                y = (y * a + b).relu()
-            y.backward()
-            return a.grad, b.grad
-        return run
+        return _value_chain(lambda v: Value(float(v)), kind, steps, no_grad=0)
 
     def mlp(self):
         raise NotImplementedError(self.no_mlp)
@@ -422,20 +431,7 @@ class BareEngine:
         self.Var = Var
 
     def chain(self, kind, steps):
-        Var = self.Var
-        y0, a0, b0 = chain_data(kind)
-        a, b, y_start = Var(a0), Var(b0), Var(y0)
-
-        def run():
-            a.grad = b.grad = None
-            y = y_start
-            for _ in range(steps):
-                y = (y * a + b).relu()
-            if kind == "vector":
-                y = y.sum()
-            y.backward()
-            return a.grad, b.grad
-        return run
+        return _value_chain(self.Var, kind, steps, no_grad=None)
 
     def mlp(self):
         raise NotImplementedError(self.no_mlp)
