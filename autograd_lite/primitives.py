@@ -19,7 +19,7 @@ import operator
 
 import numpy as np
 
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, unary_operation, binary_operation
 
 
 class Primitive:
@@ -59,33 +59,24 @@ def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False, v
 def unary(name, forward, vjp, jvp, saves="inputs", linear=False, vjp_into=None):
     prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear,
                    vjp_into=None if vjp_into is None else (vjp_into,))
-
-    def op(x, **params):
-        if isinstance(x, Tensor):
-            return apply(prim, (x,), params)
-        return forward(x, **params)
-    op.__name__ = op.__qualname__ = name
-    op.primitive = prim
-    return op
+    return _named(unary_operation(prim), prim)
 
 
 def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
     prim = _define(name, forward, vjps, jvps, saves, linear=linear)
+    return _named(binary_operation(prim), prim)
 
-    def op(a, b, **params):
-        if isinstance(a, Tensor) or isinstance(b, Tensor):
-            return apply(prim, (a, b), params)
-        return forward(a, b, **params)
-    op.__name__ = op.__qualname__ = name
+
+def _named(op, prim):
+    op.__name__ = op.__qualname__ = prim.name
     op.primitive = prim
     return op
 
 
 def operator_methods(op):
-    """``Tensor.__mul__`` and ``__rmul__`` for a binary primitive: self is a Tensor, so they
-    go straight to ``apply``; the operators are the hottest path of the library."""
-    prim = op.primitive
-    return (lambda a, b: apply(prim, (a, b)), lambda a, b: apply(prim, (b, a)))
+    """``Tensor.__mul__`` and ``__rmul__`` for a binary primitive: the operation itself, and
+    the same with its inputs swapped."""
+    return op, lambda a, b: op(b, a)
 
 
 def constant(name, forward):
@@ -375,18 +366,28 @@ def _relu_array(x):
     return x if (x > 0 or x != x) else type(x)(0)    # a numpy scalar: skip the slow ufunc
 
 
-def _positive_array(x):
-    return x > _ZEROS[x.dtype] if type(x) is np.ndarray else x > 0
+def relu_slope(out):
+    """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN kept.
+
+    A float mask, not a boolean one: numpy multiplies two float arrays about twice as fast
+    as a float array by a boolean one. Written out rather than made by ``constant``: it
+    runs in every relu backward, and each call layer costs as much as the multiplication."""
+    if type(out) is np.ndarray:
+        return np.sign(out)
+    if isinstance(out, Tensor):
+        return Tensor.__new__(Tensor)._init_constant(relu_slope(out._data))
+    if isinstance(out, np.generic):
+        return 1.0 if out > 0 else (0.0 if out == 0 else out)
+    return out > 0          # a symbol of the trace tables
 
 
 def _relu_vjp_into(g, out, x):
-    g *= positive(x)
+    g *= relu_slope(out)
     return g
 
 
-positive = constant("positive", _positive_array)        # the mask relu's rules multiply by
-relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * positive(x),
-             jvp=lambda t, out, x: t * positive(x), vjp_into=_relu_vjp_into)
+relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * relu_slope(out),
+             jvp=lambda t, out, x: t * relu_slope(out), vjp_into=_relu_vjp_into, saves="output")
 
 
 def _log_softmax_array(x, axis=-1):

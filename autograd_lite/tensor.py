@@ -133,57 +133,144 @@ def _data(x):
 def apply(prim, inputs, params=_EMPTY):
     """Run a primitive on tensors, record it for reverse mode and push tangents (forward mode).
 
-    For each input it notes the value the forward computation reads and the edge its
-    gradient will take (the input's node, the leaf itself, or None); the one- and
-    two-input cases are spelled out because every elementwise op goes through here.
+    The general case: any number of inputs, with parameters. For each input it notes the
+    value the forward computation reads and the edge its gradient will take (the input's
+    node, the leaf itself, or None). One- and two-input calls without parameters, nearly
+    every op, take the same steps in ``unary_operation`` and ``binary_operation`` below.
     """
     if not params:
         params = _EMPTY         # one shared empty dict, not one per recorded node
-    if len(inputs) == 2:
-        a, b = inputs
-        if isinstance(a, Tensor):
-            va, ea = a._data, (a.grad_fn or (a if a.requires_grad else None))
-        else:
-            va, ea = a, None
-        if isinstance(b, Tensor):
-            vb, eb = b._data, (b.grad_fn or (b if b.requires_grad else None))
-        else:
-            vb, eb = b, None
-        values, edges = (va, vb), (ea, eb)
-        wanted = ea is not None or eb is not None
-    elif len(inputs) == 1:
-        x = inputs[0]                           # unary primitives take a Tensor
-        values, edges = (x._data,), (x.grad_fn or (x if x.requires_grad else None),)
-        wanted = edges[0] is not None
-    else:
-        values = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
-        edges = tuple([(x.grad_fn or (x if x.requires_grad else None))
-                       if isinstance(x, Tensor) else None for x in inputs])
-        wanted = any(e is not None for e in edges)
+    values = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
+    edges = tuple([(x.grad_fn or (x if x.requires_grad else None))
+                   if isinstance(x, Tensor) else None for x in inputs])
     try:
-        out = prim.forward(*values, **params) if params else prim.forward(*values)
+        out = prim.forward(*values, **params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
     result = _new(Tensor)
     result._data = out
     result.grad_fn = None
     result.requires_grad = False
-    if wanted and state.grad_enabled and out.dtype.kind in "fc":
-        result.grad_fn = node = _new(Node)
-        node.prim, node.params, node.next = prim, params, edges
-        if prim.saves is None:          # the rules read shapes only: hold no arrays
-            node.inputs, node.values, node.out = None, _shapes_only(values), None
-        else:
-            node.inputs, node.values = inputs, values
-            node.out = out if prim.saves in _READS_OUTPUT else None
-        node.stamp = next(_clock)
+    if state.grad_enabled and any([e is not None for e in edges]) and out.dtype.kind in "fc":
+        result.grad_fn = _record(prim, params, edges, inputs, values, out)
         result.requires_grad = True
+    if state.forward_active or state.observers:
+        _announce(prim, inputs, result, params)
+    return result
+
+
+def _record(prim, params, edges, inputs, values, out):
+    """The graph node of one primitive application (see ``Node``)."""
+    node = _new(Node)
+    node.prim, node.params, node.next = prim, params, edges
+    if prim.saves is None:          # the rules read shapes only: hold no arrays
+        node.inputs, node.values, node.out = None, _shapes_only(values), None
+    else:
+        node.inputs, node.values = inputs, values
+        node.out = out if prim.saves in _READS_OUTPUT else None
+    node.stamp = next(_clock)
+    return node
+
+
+def _announce(prim, inputs, result, params):
+    """Forward mode and observers (op counts, traces): only while one of them is active."""
     if state.forward_active:
         _push_tangent(prim, inputs, result, params)
-    if state.observers:
-        for observer in state.observers:
-            observer(prim, inputs, result, params)
-    return result
+    for observer in state.observers:
+        observer(prim, inputs, result, params)
+
+
+# The two functions below are apply() for one and for two inputs without parameters, which
+# is nearly every op a program runs: the elementwise functions and the arithmetic
+# operators. Each does apply()'s steps within one call frame, with _record() written out,
+# because in Python a call costs about as much as numpy's work on a small array; that took
+# the 64-element benchmark chain from 33,100 to about 29,500 instructions per op.
+# tests/test_core_engine.py checks that they record the same nodes as apply().
+# Their result is floating whenever an input that requires grad is (the arithmetic
+# operators and elementwise functions of primitives.py), so unlike apply() they do not
+# check the result's dtype before recording.
+
+def unary_operation(prim):
+    """``prim`` as a function of one input: tensors are recorded, arrays just computed."""
+    forward = prim.forward
+    saves = prim.saves
+    keeps_out = saves in _READS_OUTPUT
+
+    def operation(x, **params):
+        if params or not isinstance(x, Tensor):
+            if isinstance(x, Tensor):
+                return apply(prim, (x,), params)
+            return forward(x, **params)      # a rule running on arrays
+        value = x._data
+        edge = x.grad_fn or (x if x.requires_grad else None)
+        try:
+            out = forward(value)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise _error_for(prim, (x,), exc) from None
+        result = _new(Tensor)
+        result._data = out
+        if edge is not None and state.grad_enabled:
+            result.grad_fn = node = _new(Node)                  # _record(), written out
+            node.prim, node.params, node.next = prim, _EMPTY, (edge,)
+            if saves is None:
+                node.inputs, node.values, node.out = None, _shapes_only((value,)), None
+            else:
+                node.inputs, node.values = (x,), (value,)
+                node.out = out if keeps_out else None
+            node.stamp = next(_clock)
+            result.requires_grad = True
+        else:
+            result.grad_fn = None
+            result.requires_grad = False
+        if state.forward_active or state.observers:
+            _announce(prim, (x,), result, _EMPTY)
+        return result
+    return operation
+
+
+def binary_operation(prim):
+    """``prim`` as a function of two inputs, either of which may be a tensor, an array or a
+    number; also the operator method (``Tensor.__mul__`` is ``mul``'s)."""
+    forward = prim.forward
+    saves = prim.saves
+    keeps_out = saves in _READS_OUTPUT
+
+    def operation(a, b, **params):
+        if isinstance(a, Tensor):
+            va, ea = a._data, (a.grad_fn or (a if a.requires_grad else None))
+        elif not isinstance(b, Tensor):
+            return forward(a, b, **params)      # no tensor at all: a rule running on arrays
+        else:
+            va, ea = a, None
+        if isinstance(b, Tensor):
+            vb, eb = b._data, (b.grad_fn or (b if b.requires_grad else None))
+        else:
+            vb, eb = b, None
+        if params:
+            return apply(prim, (a, b), params)
+        try:
+            out = forward(va, vb)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise _error_for(prim, (a, b), exc) from None
+        result = _new(Tensor)
+        result._data = out
+        if (ea is not None or eb is not None) and state.grad_enabled:
+            result.grad_fn = node = _new(Node)                  # _record(), written out
+            node.prim, node.params, node.next = prim, _EMPTY, (ea, eb)
+            if saves is None:
+                node.inputs, node.values, node.out = None, _shapes_only((va, vb)), None
+            else:
+                node.inputs, node.values = (a, b), (va, vb)
+                node.out = out if keeps_out else None
+            node.stamp = next(_clock)
+            result.requires_grad = True
+        else:
+            result.grad_fn = None
+            result.requires_grad = False
+        if state.forward_active or state.observers:
+            _announce(prim, (a, b), result, _EMPTY)
+        return result
+    return operation
 
 
 def _push_tangent(prim, inputs, result, params):
