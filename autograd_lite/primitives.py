@@ -367,18 +367,26 @@ def _relu_array(x):
 
 
 def relu_slope(out):
-    """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN kept.
+    """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN where
+    out is NaN (a NaN input gives a NaN gradient, at any size).
 
-    A float mask, not a boolean one: numpy multiplies two float arrays about twice as fast
-    as a float array by a boolean one. Written out rather than made by ``constant``: it
-    runs in every relu backward, and each call layer costs as much as the multiplication."""
+    Written out rather than made by ``constant``: it runs in every relu backward, and each
+    call layer costs as much as the multiplication. On small arrays the mask is a float
+    array, because numpy multiplies two float arrays about twice as fast as a float array by
+    a boolean one; on big arrays it is a boolean one, 1 byte an element instead of 8,
+    because there a new array's fresh memory pages are what cost."""
     if type(out) is np.ndarray:
-        return np.sign(out)
+        if out.nbytes < _SMALL_MASK_BYTES or np.isnan(out).any():
+            return np.sign(out)
+        return out > _ZEROS[out.dtype]
     if isinstance(out, Tensor):
         return Tensor.__new__(Tensor)._init_constant(relu_slope(out._data))
     if isinstance(out, np.generic):
         return 1.0 if out > 0 else (0.0 if out == 0 else out)
     return out > 0          # a symbol of the trace tables
+
+
+_SMALL_MASK_BYTES = 16384
 
 
 def _relu_vjp_into(g, out, x):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as ag
+from autograd_lite.tensor import apply
 
 
 def test_leaves_fed_by_the_same_gradient_do_not_share_memory():
@@ -207,3 +208,123 @@ def test_every_in_place_rule_agrees_with_its_allocating_rule(name, dtype):
     result = prim.vjp_into[0](into, out, x)
     assert result is into and result.dtype == expected.dtype
     np.testing.assert_array_equal(result, expected)
+
+
+# ---------------------------------------------------------------- one-frame paths
+# unary_operation and binary_operation (tensor.py) do apply()'s work for one or two inputs
+# without parameters, written out for speed: they must record exactly what apply() records.
+def _node_fields(node):
+    saved = node.values if node.prim.saves is None else [id(v) for v in node.values]
+    return (node.prim, dict(node.params), node.next, node.inputs, saved,
+            None if node.out is None else id(node.out))
+
+
+def _simple_primitives(arity):
+    return sorted(n for n, p in ag.primitives.PRIMITIVES.items()
+                  if len(p.vjp if not p.variadic else ()) == arity
+                  and n not in ("sum_to", "broadcast_to", "reshape", "transpose", "astype",
+                                "getitem", "scatter_add", "where"))     # these need params
+
+
+@pytest.mark.parametrize("name", _simple_primitives(1))
+def test_the_fast_one_input_path_records_what_apply_records(name):
+    op = getattr(ag.primitives, name)
+    x = ag.tensor(np.linspace(0.2, 0.9, 6).reshape(2, 3), requires_grad=True)
+    fast = op(x)
+    general = apply(op.primitive, (x,))
+    assert type(fast._data) is type(general._data)
+    np.testing.assert_array_equal(fast._data, general._data)
+    assert fast.requires_grad and general.requires_grad
+    fast_fields, general_fields = _node_fields(fast.grad_fn), _node_fields(general.grad_fn)
+    assert fast_fields[:4] == general_fields[:4]
+    assert (fast_fields[5] is None) == (general_fields[5] is None)
+    assert fast.grad_fn.stamp < general.grad_fn.stamp
+
+
+@pytest.mark.parametrize("name", _simple_primitives(2))
+@pytest.mark.parametrize("kinds", ["tensor-tensor", "tensor-number", "number-tensor",
+                                   "tensor-array", "constant-tensor"])
+def test_the_fast_two_input_path_records_what_apply_records(name, kinds):
+    op = getattr(ag.primitives, name)
+    a_np, b_np = np.linspace(0.5, 1.5, 6).reshape(2, 3), np.linspace(1.0, 2.0, 3).reshape(3, 1)
+    if name == "matmul":
+        b_np = b_np.reshape(3, 1)
+    grad_a = ag.tensor(a_np, requires_grad=True)
+    grad_b = ag.tensor(b_np, requires_grad=True)
+    a, b = {"tensor-tensor": (grad_a, grad_b), "tensor-number": (grad_a, 2.0),
+            "number-tensor": (2.0, grad_b), "tensor-array": (grad_a, b_np),
+            "constant-tensor": (ag.tensor(a_np), grad_b)}[kinds]
+    try:
+        fast = op(a, b)
+    except ValueError:                      # matmul of a matrix and a number
+        with pytest.raises(ValueError):
+            apply(op.primitive, (a, b))
+        return
+    general = apply(op.primitive, (a, b))
+    np.testing.assert_array_equal(fast._data, general._data)
+    assert _node_fields(fast.grad_fn)[:4] == _node_fields(general.grad_fn)[:4]
+    fast.sum().backward()
+    first = [t.grad.numpy().copy() for t in (grad_a, grad_b) if t.grad is not None]
+    for t in (grad_a, grad_b):
+        t.grad = None
+    general.sum().backward()
+    second = [t.grad.numpy() for t in (grad_a, grad_b) if t.grad is not None]
+    assert len(first) == len(second) > 0
+    for f, s in zip(first, second):
+        np.testing.assert_array_equal(f, s)
+
+
+def test_operators_and_reflected_operators_record_their_primitive():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    for expr, name in [(x + 1, "AddBackward"), (1 + x, "AddBackward"), (x - 1, "SubBackward"),
+                       (1 - x, "SubBackward"), (2 * x, "MulBackward"), (x / 2, "DivBackward"),
+                       (2 / x, "DivBackward"), (x ** 2, "PowBackward"), (2 ** x, "PowBackward"),
+                       (x @ x, "MatmulBackward")]:
+        assert expr.grad_fn.name() == name
+    np.testing.assert_allclose((1 - x).numpy(), [0.0, -1.0])
+    np.testing.assert_allclose((2 / x).numpy(), [2.0, 1.0])
+    with ag.no_grad():
+        assert (x * 2).grad_fn is None and not (x * 2).requires_grad
+
+
+def test_the_fast_paths_still_feed_forward_mode_and_observers():
+    x = ag.tensor([0.5, -1.0, 2.0])
+    primal, tangent = ag.jvp(lambda v: ag.relu(v) * v + ag.sin(v), (x,), (ag.ones(3),))
+    expected = np.where(x.numpy() > 0, 2 * x.numpy(), 0.0) + np.cos(x.numpy())
+    np.testing.assert_allclose(tangent.numpy(), expected)
+    counts = ag.count_ops(lambda v: ag.relu(v) * v + ag.sin(v), x)
+    assert counts.total > 0
+
+
+# ---------------------------------------------------------------- relu's slope
+@pytest.mark.parametrize("size", [4, 5000])        # a float mask below 16 KB, a boolean above
+def test_relu_gradient_is_one_zero_or_nan_at_any_size(size):
+    values = np.resize([2.0, -3.0, 0.0, np.nan], size)
+    x = ag.tensor(values, requires_grad=True)
+    ag.relu(x).backward(gradient=ag.ones(size))
+    expected = np.resize([1.0, 0.0, 0.0, np.nan], size)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_relu_gradient_on_numpy_scalars_matches_arrays():
+    for value, slope in [(2.0, 1.0), (-3.0, 0.0), (0.0, 0.0)]:
+        x = ag.tensor(value, requires_grad=True)
+        ag.relu(x).backward()
+        assert x.grad.item() == slope
+    x = ag.tensor(np.nan, requires_grad=True)
+    ag.relu(x).backward()
+    assert np.isnan(x.grad.item())
+
+
+def test_relu_saves_its_output_like_torch():
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    y = ag.relu(x)
+    with ag.no_grad():
+        x.add_(1.0)                 # relu's input changed in place: relu does not read it
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0])
+    s = ag.sin(x)
+    with ag.no_grad():
+        x.add_(1.0)                 # sin's rule reads its input: refused
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        s.sum().backward()
