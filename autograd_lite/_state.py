@@ -7,7 +7,8 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace", "phase")
+    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace", "phase",
+                 "retaining")
 
     def __init__(self):
         self.grad_enabled = True    # record the reverse-mode graph?
@@ -15,6 +16,7 @@ class _State:
         self.observers = ()         # callables told about every primitive applied
         self.last_inplace = 0       # clock reading of the latest in-place write
         self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
+        self.retaining = False      # has retain_grad() ever marked a node?
 
 
 state = _State()

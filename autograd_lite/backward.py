@@ -86,7 +86,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
         with _GradMode(create_graph):
             if start.__class__ is Node:
                 _sweep(start, grads, as_tensors, retain_graph, create_graph, wanted,
-                       targets is None, shared)
+                       targets is None and state.retaining, shared)
             for leaf, g in grads.items():
                 if leaf.__class__ is Node:
                     continue
@@ -142,7 +142,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         rules = prim.vjp if not prim.variadic else [prim.vjp_rule(i) for i in range(len(args))]
         if owned and node in owned and id(g) not in shared:
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
-        params = node.params
+        params, broadcast = node.params, node.broadcast
         newest = None                   # the newest parent queued by this node
         for i, parent in enumerate(node.next):
             if parent is None:
@@ -152,15 +152,17 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                 gi = g
             else:
                 gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
-            shape = args[i].shape
-            if gi.shape != shape:
-                gi = sum_to(gi, shape=shape)
+            if broadcast:
+                shape = args[i].shape
+                if gi.shape != shape:
+                    gi = sum_to(gi, shape=shape)
             previous = get(parent)
             if previous is None:
                 grads[parent] = gi
                 if parent.__class__ is Node:
-                    if (gi is not g and type(gi) is ndarray and gi.nbytes >= in_place_min
-                            and parent.prim.vjp_into is not None and _new_array(gi, out, args)):
+                    if (parent.prim.vjp_into is not None and gi is not g
+                            and type(gi) is ndarray and gi.nbytes >= in_place_min
+                            and _new_array(gi, out, args)):
                         owned.add(parent)
                     if newest is not None:
                         if newest.stamp < parent.stamp:

@@ -360,9 +360,14 @@ class _Zeros(dict):
 _ZEROS = _Zeros()
 
 
+_FLOAT64 = np.dtype(np.float64)
+_ZERO64 = _ZEROS[_FLOAT64]
+
+
 def _relu_array(x):
     if type(x) is np.ndarray:
-        return np.maximum(x, _ZEROS[x.dtype])
+        dtype = x.dtype          # an identity test first: hashing a dtype is slow in numpy
+        return np.maximum(x, _ZERO64 if dtype is _FLOAT64 else _ZEROS[dtype])
     return x if (x > 0 or x != x) else type(x)(0)    # a numpy scalar: skip the slow ufunc
 
 
@@ -406,8 +411,8 @@ def _log_softmax_array(x, axis=-1):
 # One primitive, as in PyTorch and JAX: exp(out) is the softmax, so each rule is one line,
 # and a classifier's loss costs one node instead of six.
 log_softmax = unary("log_softmax", _log_softmax_array,
-                    vjp=lambda g, out, x, axis: g - exp(out) * sum(g, axis=axis, keepdims=True),
-                    jvp=lambda t, out, x, axis: t - sum(exp(out) * t, axis=axis, keepdims=True),
+                    vjp=lambda g, out, x, axis=-1: g - exp(out) * sum(g, axis=axis, keepdims=True),
+                    jvp=lambda t, out, x, axis=-1: t - sum(exp(out) * t, axis=axis, keepdims=True),
                     saves="output")
 abs = unary("abs", np.abs, vjp=lambda g, out, x: g * sign(x), jvp=lambda t, out, x: t * sign(x))
 sqrt = unary("sqrt", np.sqrt, vjp=lambda g, out, x: g / (2 * out),

@@ -66,6 +66,22 @@ def _shapes_only(values):
 _SHARED_METAS = {}
 
 
+def _twins(shape, a, b):
+    """``_shapes_only((a, b))`` for two arrays of one shape, by a cheaper key: reading an
+    array's shape or dtype and hashing a dtype each cost numpy several hundred machine
+    instructions, and every add and sub of same-shape tensors comes here. A dtype stays
+    alive in the Metas it keys, so its id cannot be reused while the entry exists."""
+    da, db = a.dtype, b.dtype
+    key = (shape, id(da), id(db))
+    metas = _SHARED_METAS.get(key)
+    if metas is None:
+        if len(_SHARED_METAS) > 4096:        # many distinct shapes: start over, stay small
+            _SHARED_METAS.clear()
+        metas = _SHARED_METAS[key] = (tuple.__new__(Meta, (shape, da)),
+                                      tuple.__new__(Meta, (shape, db)))
+    return metas
+
+
 class Node:
     """One recorded primitive application: the ``grad_fn`` of its output.
 
@@ -74,10 +90,12 @@ class Node:
     and, if needed, the output, until a backward pass releases them; or, for primitives
     whose rules read no values, only the inputs' shapes (``Meta``). ``stamp`` orders nodes by
     creation, which is a valid order for the reverse sweep, and dates the node for the
-    in-place checks.
+    in-place checks. ``broadcast`` is False when every rule is known to return its input's
+    shape, so the sweep need not compare shapes (one input, or two of the same shape).
     """
 
-    __slots__ = ("prim", "inputs", "values", "out", "params", "stamp", "next", "__dict__")
+    __slots__ = ("prim", "inputs", "values", "out", "params", "stamp", "next", "broadcast",
+                 "__dict__")
     # Rarely set, so kept out of the slots: they cost nothing until used.
     out_modified = False
     out_tangent = None
@@ -163,6 +181,7 @@ def _record(prim, params, edges, inputs, values, out):
     """The graph node of one primitive application (see ``Node``)."""
     node = _new(Node)
     node.prim, node.params, node.next = prim, params, edges
+    node.broadcast = True           # parameters may change shapes: the sweep checks them
     if prim.saves is None:          # the rules read shapes only: hold no arrays
         node.inputs, node.values, node.out = None, _shapes_only(values), None
     else:
@@ -212,6 +231,7 @@ def unary_operation(prim):
         if edge is not None and state.grad_enabled:
             result.grad_fn = node = _new(Node)                  # _record(), written out
             node.prim, node.params, node.next = prim, _EMPTY, (edge,)
+            node.broadcast = False      # a one-input rule returns its input's shape
             if saves is None:
                 node.inputs, node.values, node.out = None, _shapes_only((value,)), None
             else:
@@ -257,8 +277,15 @@ def binary_operation(prim):
         if (ea is not None or eb is not None) and state.grad_enabled:
             result.grad_fn = node = _new(Node)                  # _record(), written out
             node.prim, node.params, node.next = prim, _EMPTY, (ea, eb)
+            # inputs of one shape (and type) get gradients of that shape
+            if type(va) is type(vb):
+                shape = va.shape
+                node.broadcast = broadcast = shape != vb.shape
+            else:
+                node.broadcast = broadcast = True
             if saves is None:
-                node.inputs, node.values, node.out = None, _shapes_only((va, vb)), None
+                node.inputs, node.out = None, None
+                node.values = _shapes_only((va, vb)) if broadcast else _twins(shape, va, vb)
             else:
                 node.inputs, node.values = (a, b), (va, vb)
                 node.out = out if keeps_out else None
@@ -477,6 +504,7 @@ class Tensor:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
         if self.grad_fn is not None:
             self.grad_fn.retained = self
+            state.retaining = True      # from now on, backward looks for retained nodes
         return self
 
     def detach(self):

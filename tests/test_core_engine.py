@@ -328,3 +328,52 @@ def test_relu_saves_its_output_like_torch():
         x.add_(1.0)                 # sin's rule reads its input: refused
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         s.sum().backward()
+
+
+# ---------------------------------------------------------------- shapes the sweep trusts
+# A node recorded by the one-frame paths tells the sweep to skip shape checks when no input
+# can have been broadcast (one input, or two of one shape and type). That is sound only if
+# every such rule returns exactly its input's shape: checked here for every primitive.
+@pytest.mark.parametrize("name", _simple_primitives(1))
+def test_every_one_input_rule_returns_its_inputs_shape(name):
+    op = getattr(ag.primitives, name)
+    for value in (np.linspace(0.2, 0.9, 6).reshape(2, 3), np.float64(0.4)):
+        x = ag.tensor(value, requires_grad=True)
+        y = op(x)
+        assert y.grad_fn.broadcast is False
+        grad = ag.grad(lambda t: (op(t) * ag.tensor(np.ones(np.shape(y._data)))).sum())(x)
+        assert np.shape(grad._data) == np.shape(value)
+        prim = op.primitive
+        g = np.ones(np.shape(y._data))
+        assert np.shape(prim.vjp[0](g, y._data, x._data)) == np.shape(value)
+
+
+@pytest.mark.parametrize("name", _simple_primitives(2))
+@pytest.mark.parametrize("shape", [(3, 3), (3,), (2, 3, 3), ()])
+def test_every_two_input_rule_returns_its_inputs_shape_when_the_shapes_agree(name, shape):
+    prim = getattr(ag.primitives, name).primitive
+    if name == "matmul" and len(shape) == 0:
+        return
+    a = np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape)
+    b = np.linspace(1.0, 2.0, int(np.prod(shape))).reshape(shape)
+    if not shape:
+        a, b = np.float64(a), np.float64(b)
+    ta, tb = ag.tensor(a, requires_grad=True), ag.tensor(b, requires_grad=True)
+    out = getattr(ag.primitives, name)(ta, tb)
+    assert out.grad_fn.broadcast is False
+    g = np.ones(np.shape(out._data))
+    for i, value in enumerate((a, b)):
+        assert np.shape(prim.vjp[i](g, out._data, a, b)) == np.shape(value)
+
+
+def test_broadcast_inputs_still_get_gradients_of_their_own_shape():
+    a = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    for b_value in (np.ones(3), np.ones((1, 3)), np.float64(2.0), 2.0, np.ones((2, 1))):
+        b = ag.tensor(b_value, requires_grad=True) if not isinstance(b_value, float) else b_value
+        y = a * b + b
+        assert y.grad_fn.broadcast is True
+        y.sum().backward()
+        if isinstance(b, ag.Tensor):
+            assert b.grad.shape == np.shape(b_value)
+        assert a.grad.shape == (2, 3)
+        a.grad = None
