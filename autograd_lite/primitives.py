@@ -373,17 +373,13 @@ def _relu_array(x):
 
 def relu_slope(out):
     """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN where
-    out is NaN (a NaN input gives a NaN gradient, at any size).
+    out is NaN (a NaN input gives a NaN gradient).
 
-    Written out rather than made by ``constant``: it runs in every relu backward, and each
-    call layer costs as much as the multiplication. On small arrays the mask is a float
-    array, because numpy multiplies two float arrays about twice as fast as a float array by
-    a boolean one; on big arrays it is a boolean one, 1 byte an element instead of 8,
-    because there a new array's fresh memory pages are what cost."""
+    A float mask, not a boolean one: numpy multiplies two float arrays about twice as fast
+    as a float array by a boolean one. Written out rather than made by ``constant``: it
+    runs in every relu backward, and each call layer costs as much as the multiplication."""
     if type(out) is np.ndarray:
-        if out.nbytes < _SMALL_MASK_BYTES or np.isnan(out).any():
-            return np.sign(out)
-        return out > _ZEROS[out.dtype]
+        return np.sign(out)
     if isinstance(out, Tensor):
         return Tensor.__new__(Tensor)._init_constant(relu_slope(out._data))
     if isinstance(out, np.generic):
@@ -391,11 +387,14 @@ def relu_slope(out):
     return out > 0          # a symbol of the trace tables
 
 
-_SMALL_MASK_BYTES = 16384
-
-
 def _relu_vjp_into(g, out, x):
-    g *= relu_slope(out)
+    """The engine calls this only for big arrays (see backward.py), where a new array's
+    fresh memory pages are what costs: so the mask is boolean, 1 byte an element instead of
+    8, unless NaNs must come through as relu_slope lets them."""
+    if np.isnan(out).any():
+        g *= np.sign(out)
+    else:
+        g *= out > _ZEROS[out.dtype]
     return g
 
 

@@ -67,19 +67,19 @@ _SHARED_METAS = {}
 
 
 def _twins(shape, a, b):
-    """``_shapes_only((a, b))`` for two arrays of one shape, by a cheaper key: reading an
-    array's shape or dtype and hashing a dtype each cost numpy several hundred machine
-    instructions, and every add and sub of same-shape tensors comes here. A dtype stays
-    alive in the Metas it keys, so its id cannot be reused while the entry exists."""
-    da, db = a.dtype, b.dtype
-    key = (shape, id(da), id(db))
-    metas = _SHARED_METAS.get(key)
-    if metas is None:
-        if len(_SHARED_METAS) > 4096:        # many distinct shapes: start over, stay small
-            _SHARED_METAS.clear()
-        metas = _SHARED_METAS[key] = (tuple.__new__(Meta, (shape, da)),
-                                      tuple.__new__(Meta, (shape, db)))
+    """``_shapes_only((a, b))`` for two arrays of one shape, found by a cheaper key: every
+    add and sub of same-shape tensors comes here, and in numpy reading an array's dtype
+    costs hundreds of machine instructions, hashing one hundreds more. Keyed by the shape,
+    the entry is checked against the dtypes by identity."""
+    metas = _TWINS.get(shape)
+    if metas is None or metas[0][1] is not a.dtype or metas[1][1] is not b.dtype:
+        if len(_TWINS) > 4096:
+            _TWINS.clear()
+        metas = _TWINS[shape] = _shapes_only((a, b))
     return metas
+
+
+_TWINS = {}
 
 
 class Node:
