@@ -59,12 +59,32 @@ def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False, v
 def unary(name, forward, vjp, jvp, saves="inputs", linear=False, vjp_into=None):
     prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear,
                    vjp_into=None if vjp_into is None else (vjp_into,))
-    return _named(unary_operation(prim), prim)
+    return _named(unary_operation(prim) if not _takes_params(forward, 1)
+                  else _with_params(prim), prim)
 
 
 def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
     prim = _define(name, forward, vjps, jvps, saves, linear=linear)
-    return _named(binary_operation(prim), prim)
+    return _named(binary_operation(prim) if not _takes_params(forward, 2)
+                  else _with_params(prim), prim)
+
+
+def _takes_params(forward, n_inputs):
+    """Whether the forward function has parameters besides its inputs (sum's axis, ...).
+    numpy's ufuncs and the operator module's functions have none."""
+    code = getattr(forward, "__code__", None)
+    return code is not None and code.co_argcount + code.co_kwonlyargcount > n_inputs
+
+
+def _with_params(prim):
+    """A primitive with parameters: the general ``apply`` records it."""
+    forward = prim.forward
+
+    def op(*inputs, **params):
+        if any([isinstance(x, Tensor) for x in inputs]):
+            return apply(prim, inputs, params)
+        return forward(*inputs, **params)       # a rule running on arrays
+    return op
 
 
 def _named(op, prim):

@@ -201,7 +201,7 @@ def _announce(prim, inputs, result, params):
 
 # The two functions below are apply() for one and for two inputs without parameters, which
 # is nearly every op a program runs: the elementwise functions and the arithmetic
-# operators. Each does apply()'s steps within one call frame, with _record() written out,
+# operators. (Primitives with parameters, such as sum's axis, go through apply().) Each does apply()'s steps within one call frame, with _record() written out,
 # because in Python a call costs about as much as numpy's work on a small array; that took
 # the 64-element benchmark chain from 33,100 to about 29,500 instructions per op.
 # tests/test_core_engine.py checks that they record the same nodes as apply().
@@ -210,16 +210,15 @@ def _announce(prim, inputs, result, params):
 # check the result's dtype before recording.
 
 def unary_operation(prim):
-    """``prim`` as a function of one input: tensors are recorded, arrays just computed."""
+    """``prim`` (one input, no parameters) as a function: tensors are recorded, arrays just
+    computed."""
     forward = prim.forward
     saves = prim.saves
     keeps_out = saves in _READS_OUTPUT
 
-    def operation(x, **params):
-        if params or not isinstance(x, Tensor):
-            if isinstance(x, Tensor):
-                return apply(prim, (x,), params)
-            return forward(x, **params)      # a rule running on arrays
+    def operation(x):
+        if not isinstance(x, Tensor):
+            return forward(x)               # a rule running on arrays
         value = x._data
         edge = x.grad_fn or (x if x.requires_grad else None)
         try:
@@ -249,25 +248,23 @@ def unary_operation(prim):
 
 
 def binary_operation(prim):
-    """``prim`` as a function of two inputs, either of which may be a tensor, an array or a
-    number; also the operator method (``Tensor.__mul__`` is ``mul``'s)."""
+    """``prim`` (two inputs, no parameters) as a function of inputs that may be tensors,
+    arrays or numbers; also the operator method (``Tensor.__mul__`` is ``mul``)."""
     forward = prim.forward
     saves = prim.saves
     keeps_out = saves in _READS_OUTPUT
 
-    def operation(a, b, **params):
+    def operation(a, b):
         if isinstance(a, Tensor):
             va, ea = a._data, (a.grad_fn or (a if a.requires_grad else None))
         elif not isinstance(b, Tensor):
-            return forward(a, b, **params)      # no tensor at all: a rule running on arrays
+            return forward(a, b)            # no tensor at all: a rule running on arrays
         else:
             va, ea = a, None
         if isinstance(b, Tensor):
             vb, eb = b._data, (b.grad_fn or (b if b.requires_grad else None))
         else:
             vb, eb = b, None
-        if params:
-            return apply(prim, (a, b), params)
         try:
             out = forward(va, vb)
         except (ValueError, TypeError, IndexError) as exc:

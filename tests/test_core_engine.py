@@ -220,10 +220,16 @@ def _node_fields(node):
 
 
 def _simple_primitives(arity):
+    """The primitives of ``arity`` inputs and no parameters: those the one-frame paths run."""
     return sorted(n for n, p in ag.primitives.PRIMITIVES.items()
-                  if len(p.vjp if not p.variadic else ()) == arity
-                  and n not in ("sum_to", "broadcast_to", "reshape", "transpose", "astype",
-                                "getitem", "scatter_add", "where"))     # these need params
+                  if not p.variadic and len(p.vjp) == arity
+                  and not ag.primitives._takes_params(p.forward, arity))
+
+
+def test_the_one_frame_paths_cover_the_elementwise_functions_and_operators():
+    assert {"exp", "log", "sin", "relu", "tanh", "sigmoid", "neg"} <= set(_simple_primitives(1))
+    assert {"add", "sub", "mul", "div", "pow", "matmul", "maximum"} <= set(_simple_primitives(2))
+    assert "sum" not in _simple_primitives(1) and "where" not in _simple_primitives(2)
 
 
 @pytest.mark.parametrize("name", _simple_primitives(1))
