@@ -87,8 +87,9 @@ class Node:
 
     It keeps the primitive, where each input's gradient goes next (``next``: a parent node,
     a leaf tensor, or None) and what the rules read: the input tensors and their values
-    and, if needed, the output, until a backward pass releases them; or, for primitives
-    whose rules read no values, only the inputs' shapes (``Meta``). ``stamp`` orders nodes by
+    and, if needed, the output, until a backward pass releases them. Primitives whose rules
+    read no values keep only the inputs' shapes (``Meta``); those whose rules read only
+    the output (exp, tanh, relu, ...) keep it and no input, as PyTorch does. ``stamp`` orders nodes by
     creation, which is a valid order for the reverse sweep, and dates the node for the
     in-place checks. ``broadcast`` is False when every rule is known to return its input's
     shape, so the sweep need not compare shapes (one input, or two of the same shape).
@@ -184,6 +185,9 @@ def _record(prim, params, edges, inputs, values, out):
     node.broadcast = True           # parameters may change shapes: the sweep checks them
     if prim.saves is None:          # the rules read shapes only: hold no arrays
         node.inputs, node.values, node.out = None, _shapes_only(values), None
+    elif prim.saves == "output" and len(values) == 1:     # the rules read the output alone
+        node.inputs = node.values = _UNREAD
+        node.out, node.broadcast = out, False   # which has the input's shape
     else:
         node.inputs, node.values = inputs, values
         node.out = out if prim.saves in _READS_OUTPUT else None
@@ -214,7 +218,7 @@ def unary_operation(prim):
     computed."""
     forward = prim.forward
     saves = prim.saves
-    keeps_out = saves in _READS_OUTPUT
+    keeps_out = saves == "both"
 
     def operation(x):
         if not isinstance(x, Tensor):
@@ -233,6 +237,9 @@ def unary_operation(prim):
             node.broadcast = False      # a one-input rule returns its input's shape
             if saves is None:
                 node.inputs, node.values, node.out = None, _shapes_only((value,)), None
+            elif saves == "output":     # the rules read the output alone: keep no input
+                node.inputs = node.values = _UNREAD
+                node.out = out
             else:
                 node.inputs, node.values = (x,), (value,)
                 node.out = out if keeps_out else None
@@ -245,6 +252,9 @@ def unary_operation(prim):
             _announce(prim, (x,), result, _EMPTY)
         return result
     return operation
+
+
+_UNREAD = (None,)       # the input of a one-input node whose rules read only the output
 
 
 def binary_operation(prim):

@@ -102,6 +102,29 @@ def test_ops_that_read_no_values_do_not_keep_their_inputs_alive():
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
 
 
+@pytest.mark.parametrize("op, slope", [
+    (ag.exp, lambda h: np.exp(h)), (ag.tanh, lambda h: 1 - np.tanh(h) ** 2),
+    (ag.relu, lambda h: (h > 0) * 1.0), (ag.sigmoid, lambda h: np.exp(-h) / (1 + np.exp(-h)) ** 2),
+    (lambda t: ag.log_softmax(t, axis=0), None)])
+def test_ops_whose_rules_read_only_their_output_do_not_keep_their_input_alive(op, slope):
+    """exp, tanh, sigmoid, relu (and log_softmax) keep their result, as PyTorch does, not
+    their input."""
+    x = ag.tensor([0.5, -1.5], requires_grad=True)
+    h = x * 3.0
+    saved = weakref.ref(h)
+    y = op(h)
+    h_values = h.numpy().copy()
+    del h
+    gc.collect()
+    assert saved() is None
+    (y * ag.tensor([1.0, 2.0])).sum().backward()
+    if slope is not None:
+        np.testing.assert_allclose(x.grad.numpy(), 3.0 * np.array([1.0, 2.0]) * slope(h_values))
+    else:
+        p = np.exp(h_values) / np.exp(h_values).sum()
+        np.testing.assert_allclose(x.grad.numpy(), 3.0 * (np.array([1.0, 2.0]) - 3.0 * p))
+
+
 def test_retain_graph_keeps_saved_values_on_a_long_chain():
     x = ag.tensor(0.5, requires_grad=True)
     y = x
