@@ -8,6 +8,7 @@ observer is active) it runs them on tensors, so the gradient is itself a recorde
 differentiable computation.
 """
 import gc
+import math
 from heapq import heappop, heappush, heappushpop
 
 import numpy as np
@@ -117,7 +118,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     """
     pop, get = grads.pop, grads.get
     sum_to = P.sum_to
-    last_inplace = state.last_inplace
+    # Nodes older than the latest in-place write take the careful path; with tensors, all do.
+    last_inplace = state.last_inplace if not as_tensors else math.inf
     watch = wanted is not None or fill_retained
     queue = []
     owned = set()
@@ -135,11 +137,11 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         prim = node.prim
         if prim.saves is None:
             args, out = node.values, None       # shapes only (Meta)
-        elif node.inputs is None or as_tensors or node.stamp < last_inplace:
+        elif node.inputs is None or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
         else:
             args, out = node.values, node.out
-        rules = prim.vjp if not prim.variadic else [prim.vjp_rule(i) for i in range(len(args))]
+        rules = prim.vjp_rules
         if owned and node in owned and id(g) not in shared:
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
         params, broadcast = node.params, node.broadcast

@@ -24,13 +24,15 @@ from .tensor import Tensor, apply, unary_operation, binary_operation
 
 class Primitive:
     __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear",
-                 "vjp_into")
+                 "vjp_into", "vjp_rules")
 
     def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False,
                  vjp_into=None):
         self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
         self.saves, self.variadic, self.linear = saves, variadic, linear
         self.vjp_into = vjp_into
+        # The VJP rule of each input, as the backward sweep indexes them.
+        self.vjp_rules = _RulesByInput(self) if variadic else vjp
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def vjp_rule(self, i):
@@ -45,6 +47,18 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+class _RulesByInput:
+    """``rules[i]``: the VJP rule of input i of a variadic primitive (concatenate, stack)."""
+
+    __slots__ = ("prim",)
+
+    def __init__(self, prim):
+        self.prim = prim
+
+    def __getitem__(self, i):
+        return self.prim.vjp_rule(i)
 
 
 PRIMITIVES = {}
