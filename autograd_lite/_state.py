@@ -7,16 +7,36 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace", "phase",
-                 "retaining")
+    __slots__ = ("grad_enabled", "_forward_active", "_observers", "hooked", "last_inplace",
+                 "phase", "retaining")
 
     def __init__(self):
         self.grad_enabled = True    # record the reverse-mode graph?
-        self.forward_active = 0     # >0 while dual (tangent-carrying) tensors may flow
-        self.observers = ()         # callables told about every primitive applied
+        self._forward_active = 0    # >0 while dual (tangent-carrying) tensors may flow
+        self._observers = ()        # callables told about every primitive applied
+        self.hooked = False         # either of the two: each op reads this one flag
         self.last_inplace = 0       # clock reading of the latest in-place write
         self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
         self.retaining = False      # has retain_grad() ever marked a node?
+
+
+    @property
+    def forward_active(self):
+        return self._forward_active
+
+    @forward_active.setter
+    def forward_active(self, value):
+        self._forward_active = value
+        self.hooked = bool(value or self._observers)
+
+    @property
+    def observers(self):
+        return self._observers
+
+    @observers.setter
+    def observers(self, value):
+        self._observers = value
+        self.hooked = bool(self._forward_active or value)
 
 
 state = _State()

@@ -173,7 +173,7 @@ def apply(prim, inputs, params=_EMPTY):
     if state.grad_enabled and any([e is not None for e in edges]) and out.dtype.kind in "fc":
         result.grad_fn = _record(prim, params, edges, inputs, values, out)
         result.requires_grad = True
-    if state.forward_active or state.observers:
+    if state.hooked:
         _announce(prim, inputs, result, params)
     return result
 
@@ -248,7 +248,7 @@ def unary_operation(prim):
         else:
             result.grad_fn = None
             result.requires_grad = False
-        if state.forward_active or state.observers:
+        if state.hooked:
             _announce(prim, (x,), result, _EMPTY)
         return result
     return operation
@@ -301,7 +301,7 @@ def binary_operation(prim):
         else:
             result.grad_fn = None
             result.requires_grad = False
-        if state.forward_active or state.observers:
+        if state.hooked:
             _announce(prim, (a, b), result, _EMPTY)
         return result
     return operation
