@@ -66,30 +66,15 @@ def _shapes_only(values):
 _SHARED_METAS = {}
 
 
-def _twins(shape, a, b):
-    """``_shapes_only((a, b))`` for two arrays of one shape, found by a cheaper key: every
-    add and sub of same-shape tensors comes here, and in numpy reading an array's dtype
-    costs hundreds of machine instructions, hashing one hundreds more. Keyed by the shape,
-    the entry is checked against the dtypes by identity."""
-    metas = _TWINS.get(shape)
-    if metas is None or metas[0][1] is not a.dtype or metas[1][1] is not b.dtype:
-        if len(_TWINS) > 4096:
-            _TWINS.clear()
-        metas = _TWINS[shape] = _shapes_only((a, b))
-    return metas
-
-
-_TWINS = {}
-
-
 class Node:
     """One recorded primitive application: the ``grad_fn`` of its output.
 
     It keeps the primitive, where each input's gradient goes next (``next``: a parent node,
     a leaf tensor, or None) and what the rules read: the input tensors and their values
     and, if needed, the output, until a backward pass releases them. Primitives whose rules
-    read no values keep only the inputs' shapes (``Meta``); those whose rules read only
-    the output (exp, tanh, relu, ...) keep it and no input, as PyTorch does. ``stamp`` orders nodes by
+    read no values keep only the inputs' shapes (``Meta``), and only if the sweep needs them
+    to undo broadcasting; those whose rules read only the output (exp, tanh, relu, ...)
+    keep it and no input, as PyTorch does. ``stamp`` orders nodes by
     creation, which is a valid order for the reverse sweep, and dates the node for the
     in-place checks. ``broadcast`` is False when every rule is known to return its input's
     shape, so the sweep need not compare shapes (one input, or two of the same shape).
@@ -235,8 +220,8 @@ def unary_operation(prim):
             result.grad_fn = node = _new(Node)                  # _record(), written out
             node.prim, node.params, node.next = prim, _EMPTY, (edge,)
             node.broadcast = False      # a one-input rule returns its input's shape
-            if saves is None:
-                node.inputs, node.values, node.out = None, _shapes_only((value,)), None
+            if saves is None:               # no rule reads a value, no shape needs checking
+                node.inputs, node.values, node.out = None, _UNREAD, None
             elif saves == "output":     # the rules read the output alone: keep no input
                 node.inputs = node.values = _UNREAD
                 node.out = out
@@ -254,7 +239,9 @@ def unary_operation(prim):
     return operation
 
 
-_UNREAD = (None,)       # the input of a one-input node whose rules read only the output
+# What a node keeps of inputs its rules never read (the input of exp, tanh or relu, whose
+# rules read the output; both inputs of an add or sub whose shapes agree).
+_UNREAD, _UNREAD_TWO = (None,), (None, None)
 
 
 def binary_operation(prim):
@@ -286,13 +273,12 @@ def binary_operation(prim):
             node.prim, node.params, node.next = prim, _EMPTY, (ea, eb)
             # inputs of one shape (and type) get gradients of that shape
             if type(va) is type(vb):
-                shape = va.shape
-                node.broadcast = broadcast = shape != vb.shape
+                node.broadcast = broadcast = va.shape != vb.shape
             else:
                 node.broadcast = broadcast = True
-            if saves is None:
+            if saves is None:   # shapes only, and only for the sweep to undo broadcasting
                 node.inputs, node.out = None, None
-                node.values = _shapes_only((va, vb)) if broadcast else _twins(shape, va, vb)
+                node.values = _shapes_only((va, vb)) if broadcast else _UNREAD_TWO
             else:
                 node.inputs, node.values = (a, b), (va, vb)
                 node.out = out if keeps_out else None

@@ -383,3 +383,28 @@ def test_broadcast_inputs_still_get_gradients_of_their_own_shape():
             assert b.grad.shape == np.shape(b_value)
         assert a.grad.shape == (2, 3)
         a.grad = None
+
+
+@pytest.mark.parametrize("arity", [1, 2])
+def test_shape_only_rules_of_the_one_frame_paths_read_no_input_at_all(arity):
+    """Such a node keeps no shapes when none was broadcast (tensor.py's _UNREAD): its rules
+    get None for every input, so they must not read them."""
+    names = [n for n in _simple_primitives(arity) if ag.primitives.PRIMITIVES[n].saves is None]
+    assert names                                  # add, sub, neg
+    g = np.linspace(1.0, 2.0, 6).reshape(2, 3)
+    for name in names:
+        for rule in ag.primitives.PRIMITIVES[name].vjp:
+            assert np.shape(rule(g, None, *([None] * arity))) == g.shape
+
+
+@pytest.mark.parametrize("arity", [1, 2])
+def test_output_only_rules_of_the_one_frame_paths_read_no_input(arity):
+    names = [n for n in _simple_primitives(arity) if ag.primitives.PRIMITIVES[n].saves == "output"]
+    assert len(names) >= (4 if arity == 1 else 0)   # exp, tanh, sigmoid, relu, sqrt, tan
+    x = np.linspace(0.2, 0.9, 6).reshape(2, 3)
+    for name in names:
+        prim = ag.primitives.PRIMITIVES[name]
+        out = prim.forward(x)
+        for rule in prim.vjp:
+            np.testing.assert_array_equal(rule(np.ones_like(out), out, *([None] * arity)),
+                                          rule(np.ones_like(out), out, *([x] * arity)))
