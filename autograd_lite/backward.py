@@ -146,7 +146,9 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
         params, broadcast = node.params, node.broadcast
         newest = None                   # the newest parent queued by this node
-        for i, parent in enumerate(node.next):
+        i = -1                          # counted by hand: cheaper here than enumerate()
+        for parent in node.next:
+            i += 1
             if parent is None:
                 continue
             rule = rules[i]
