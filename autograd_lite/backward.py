@@ -109,7 +109,9 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
 
     A node is created after every node that feeds it, so popping the newest queued node
     (a heap on creation stamps) reaches a node only after all of its consumers. For the
-    same reason a node that already has a gradient entry is already queued.
+    same reason a node that already has a gradient entry is already queued. A gradient is
+    summed back to its input's shape (undoing broadcasting) only where the node's
+    ``broadcast`` flag says an input may have been broadcast.
 
     ``owned`` lists the nodes (of primitives with a ``vjp_into`` rule) whose gradient is a
     big array only this sweep holds: a rule's new result, not its ``g`` passed on, a view or

@@ -188,15 +188,17 @@ def _announce(prim, inputs, result, params):
         observer(prim, inputs, result, params)
 
 
-# The two functions below are apply() for one and for two inputs without parameters, which
-# is nearly every op a program runs: the elementwise functions and the arithmetic
-# operators. (Primitives with parameters, such as sum's axis, go through apply().) Each does apply()'s steps within one call frame, with _record() written out,
-# because in Python a call costs about as much as numpy's work on a small array; that took
-# the 64-element benchmark chain from 33,100 to about 29,500 instructions per op.
-# tests/test_core_engine.py checks that they record the same nodes as apply().
-# Their result is floating whenever an input that requires grad is (the arithmetic
-# operators and elementwise functions of primitives.py), so unlike apply() they do not
-# check the result's dtype before recording.
+# The two functions below are apply() for one and for two inputs without parameters: the
+# elementwise functions and the arithmetic operators, nearly every op a program runs.
+# (Primitives with parameters, such as sum's axis, go through apply().) Each takes
+# apply()'s steps within one call frame, with _record() written out, because in Python a
+# call costs about as much as numpy's whole work on a small array. They also record what
+# the sweep can skip: a node whose inputs cannot have been broadcast (one input, or two
+# of one shape) has ``broadcast`` False and keeps no shapes for values no rule reads.
+# tests/test_core_engine.py checks that they record what apply() records and that every
+# rule they rely on returns its input's shape and reads no value it is not given.
+# Their result is floating whenever an input that requires grad is (arithmetic and
+# elementwise functions), so unlike apply() they do not check the result's dtype.
 
 def unary_operation(prim):
     """``prim`` (one input, no parameters) as a function: tensors are recorded, arrays just
