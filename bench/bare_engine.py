@@ -1,12 +1,12 @@
-"""The floor for the chain benchmarks: the least a reverse-mode engine on numpy can do.
+"""A plain reverse-mode engine on numpy, the yardstick for the chain benchmarks.
 
 Each ``Var`` holds its array, its parents and a closure that turns its gradient into its
 parents' gradients; ``backward`` orders the graph with an explicit stack (no recursion
 limit) and runs the closures newest first. It has exactly the four operations the chains
 use and none of autograd_lite's features: no broadcasting, no rule table (so no forward
 mode, traces or op counts), no checks or error messages, no release of saved arrays, no
-``no_grad``. Its time per op is roughly what graph bookkeeping in Python costs at the
-least; the gap between it and autograd_lite is what those features cost.
+``no_grad``. Its time per op is what graph bookkeeping in Python costs when written the
+straightforward way; autograd_lite has to carry its features within that budget.
 """
 import numpy as np
 

@@ -415,12 +415,12 @@ class Micrograd:
         return _value_deep(lambda v: Value(float(v)), steps)
 
 
-# ---------------------------------------------------------------- the floor
+# ---------------------------------------------------------------- the yardstick
 class BareEngine:
-    """bench/bare_engine.py: the least a reverse-mode engine on numpy does (see its docstring).
+    """bench/bare_engine.py: a plain closure-per-op engine on numpy (see its docstring).
 
-    Not a library anyone uses: it is there to show how much of autograd_lite's time per op
-    is bookkeeping that any engine in Python pays, and how much its features cost."""
+    Not a library anyone uses: it is there to show what straightforward graph bookkeeping
+    in Python costs per op, next to what autograd_lite's costs with its features."""
 
     name = "bare_engine"
     module = "numpy"
