@@ -137,7 +137,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                 _accumulate_leaf(node.retained, g, create_graph)
                 shared.add(id(g))
         prim = node.prim
-        if prim.saves is None:
+        saves = prim.saves
+        if saves is None:
             args, out = node.values, None       # shapes only (Meta)
         elif node.inputs is None or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)      # the careful path
@@ -178,7 +179,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                         newest = parent
             else:
                 grads[parent] = previous + gi
-        if not retain_graph and prim.saves is not None:
+        if saves is not None and not retain_graph:
             # Release the saved values: memory goes back, and a later backward through this
             # node fails (Node.freed). Shape-only nodes keep their Metas, so a graph with
             # nothing saved can be backpropagated again.
