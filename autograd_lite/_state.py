@@ -19,7 +19,6 @@ class _State:
         self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
         self.retaining = False      # has retain_grad() ever marked a node?
 
-
     @property
     def forward_active(self):
         return self._forward_active

@@ -409,8 +409,8 @@ def relu_slope(out):
     """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN where
     out is NaN (a NaN input gives a NaN gradient).
 
-    A float mask, not a boolean one: numpy multiplies two float arrays about twice as fast
-    as a float array by a boolean one. Written out rather than made by ``constant``: it
+    A float mask, not a boolean one: numpy multiplies two float arrays about 1.6 times as
+    fast as a float array by a boolean one. Written out rather than made by ``constant``: it
     runs in every relu backward, and each call layer costs as much as the multiplication."""
     if type(out) is np.ndarray:
         return np.sign(out)
