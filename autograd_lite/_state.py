@@ -4,6 +4,17 @@ Kept in one tiny module so every other module reads the same flags.
 """
 import contextlib
 import functools
+import operator
+
+
+def _switch(name):
+    """A property for a hook (forward mode, observers) that also refreshes ``hooked``."""
+    private = "_" + name
+
+    def set_value(self, value):
+        setattr(self, private, value)
+        self.hooked = bool(self._forward_active or self._observers)
+    return property(operator.attrgetter(private), set_value)
 
 
 class _State:
@@ -19,23 +30,9 @@ class _State:
         self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
         self.retaining = False      # has retain_grad() ever marked a node?
 
-    @property
-    def forward_active(self):
-        return self._forward_active
-
-    @forward_active.setter
-    def forward_active(self, value):
-        self._forward_active = value
-        self.hooked = bool(value or self._observers)
-
-    @property
-    def observers(self):
-        return self._observers
-
-    @observers.setter
-    def observers(self, value):
-        self._observers = value
-        self.hooked = bool(self._forward_active or value)
+    # Setting either of the two keeps ``hooked`` up to date.
+    forward_active = _switch("forward_active")
+    observers = _switch("observers")
 
 
 state = _State()

@@ -33,10 +33,10 @@ def _modified_error(node, what):
 
 
 def _check_unmodified(node):
-    """Fail if a value this node's rules read was written in place after the op ran (values
-    they do not read may change: exp, tanh and relu read only their output, as in
-    PyTorch), or if its own output was: the graph would no longer describe that tensor."""
-    if node.prim.saves != "output" and node.stamp < state.last_inplace:   # a write since
+    """Fail if an input this node keeps was written in place after the op ran (a node keeps
+    only inputs its rules read: exp, tanh and relu keep none, as in PyTorch), or if its own
+    output was: the graph would no longer describe that tensor."""
+    if node.stamp < state.last_inplace:          # something was written in place since
         for i, x in enumerate(node.inputs):
             if isinstance(x, Tensor) and x._version > node.stamp:
                 raise _modified_error(node, f"input {i}")

@@ -43,8 +43,8 @@ def _shapes_only(values):
     """The Metas of ``values``, shared by every node with the same input shapes and dtypes.
 
     Sharing them means a long graph adds no new objects for the garbage collector to scan.
-    The key is flat, and for two arrays (every add and sub) built without a loop or
-    getattr: this runs for each such op, so its cost is part of theirs."""
+    The key is flat, and for two arrays (an add or sub that broadcasts) built without a
+    loop or getattr: this runs for each such op, so its cost is part of theirs."""
     try:
         key = (values[0].shape, values[1].shape, values[0].dtype, values[1].dtype) \
             if len(values) == 2 else None
@@ -107,10 +107,6 @@ _new = object.__new__
 _INPLACE_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _READS_OUTPUT = frozenset(("output", "both"))
 _clock = itertools.count(1)     # one clock for node creation and in-place writes
-
-
-def tick():
-    return next(_clock)
 
 
 def _error_for(prim, inputs, exc):
