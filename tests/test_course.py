@@ -32,6 +32,9 @@ def _load_build():
 
 
 build = _load_build()
+sys.path.insert(0, str(Path(__file__).parent / "submissions"))
+sys.path.insert(0, str(COURSE))
+from autodiff_instructor.seeds import DEFAULT_SEEDS  # noqa: E402
 
 
 def _cells(nb):
@@ -60,9 +63,15 @@ def test_committed_release_matches_nbgrader_generate_assignment(graded):
 def test_release_hides_solutions_seeds_and_rubrics():
     text = build.RELEASE.read_text()
     for secret in ["BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", "Rubric",
-                   *(f"seed={s}" for s in build.SEEDS.values()), "retain_graph=True)"]:
+                   "autodiff_instructor", "hidden.q", *map(str, DEFAULT_SEEDS.values()),
+                   "retain_graph=True)"]:
         assert secret not in text, secret
     assert build.colab_url() in text and "google.colab" in text
+
+
+def test_visible_cases_are_what_the_reference_computes():
+    assert build.VISIBLE_CASES.read_bytes() == build.visible_cases_bytes(), \
+        "graders/visible_cases.json is out of date: run `python course/build.py --release`"
 
 
 def test_points_are_stated_and_add_up():
@@ -70,99 +79,19 @@ def test_points_are_stated_and_add_up():
     graded = [c.metadata["nbgrader"] for c in nb.cells
               if c.metadata.get("nbgrader", {}).get("grade")]
     total = sum(m["points"] for m in graded)
-    assert total == sum(a + m for a, m in build.POINTS_PLAN.values())
+    plan = build.points(nb)
+    assert total == 31 == sum(a + m for a, m in plan.values())
     assert f"**{total}**" in nb.cells[0].source
     ids = [m["grade_id"] for m in graded]
     assert len(ids) == len(set(ids))
-    for q in build.POINTS_PLAN:
-        assert sum(m["points"] for m in graded if m["grade_id"].startswith(q + "_")) == \
-            sum(build.POINTS_PLAN[q])
+    for q, (auto, manual) in plan.items():
+        header = next(c.source for c in nb.cells if c.source.startswith(f"## Question {q[1:]} "))
+        assert f"({auto + manual} points: {auto} checked automatically" in header
 
 
 # -- the end-to-end run ---------------------------------------------------------------------
-WRONG = {   # typical mistakes, one per question
-    "q1_answer": '''
-def derivative_counts(f, x):          # copied the printed numbers
-    return {"f": 3, "df": 9, "d2f": 24}
+from autodiff_battery import TYPICAL_MISTAKES as WRONG  # noqa: E402
 
-def gradient_hessian_counts(g, x):
-    return {"grad": 11, "hessian": 118}
-''',
-    "q2_answer": '''
-def second_backward_error(f, x):
-    x = ag.tensor(x, requires_grad=True)
-    y = f(x)
-    y.backward()
-    try:
-        y.backward()
-    except RuntimeError as err:
-        return err
-
-def accumulated_grad(f, x, times):    # ignores `times`: always two passes
-    x = ag.tensor(x, requires_grad=True)
-    y = f(x)
-    y.backward(retain_graph=True)
-    y.backward()
-    return x.grad.numpy()
-''',
-    "q3_answer": '''
-def control_flow_grad(a):             # forgot the other branch
-    k = 2.0
-    while np.linalg.norm(k * a) < 1000:
-        k *= 2
-    return np.full(a.shape, k)
-
-def control_flow_jacobian(a):
-    return control_flow_grad(a)
-''',
-    "q4_answer": '''
-def sin_derivative(xs):
-    return np.cos(xs)
-
-def tangent_plot(x0):
-    fig, ax = plt.subplots()
-    xs = np.linspace(-6, 6, 100)
-    ax.plot(xs, np.sin(xs))
-    return fig
-''',
-    "q6_answer": '''
-def edge_partials(x):
-    a = x * x
-    return {("x", "a"): 2 * x, ("a", "b"): 1 / x, ("x", "c"): np.cos(x),
-            ("b", "d"): np.sin(x), ("c", "d"): np.log(a), ("x", "e"): -1 / x ** 2,
-            ("d", "f"): 1.0, ("e", "f"): 1.0}
-
-paths = [["x", "a", "b", "d", "f"], ["x", "c", "d", "f"], ["x", "e", "f"]]
-
-def df_dx(x):
-    return 2 * np.sin(x) / x + np.log(x * x) * np.cos(x) - 1 / x ** 2
-''',
-    "q7_answer": '''
-def correct_partials(x):
-    a, b, c = x * x, np.log(x * x), np.sin(x)
-    return {("x", "a"): 2 * x, ("a", "b"): 1 / a, ("x", "c"): np.cos(x), ("b", "d"): c,
-            ("c", "d"): b, ("x", "e"): -1 / x ** 2, ("d", "f"): 1.0, ("e", "f"): 1.0}
-
-def forward_tangents(x):              # only follows the first parent of each node
-    local = correct_partials(x)
-    tangent = {"x": 1.0}
-    for node, (op, *parents) in graph.items():
-        if op not in ("input", "const"):
-            tangent[node] = local[(parents[0], node)] * tangent[parents[0]]
-    return tangent
-
-def backward_adjoints(x):
-    return {node: df_dx(x) for node in graph}
-''',
-    "q8_answer": '''
-def jacobian_counts(f, x):
-    return {"jacfwd": ag.count_ops(ag.jacfwd(f), x).total,
-            "jacrev": ag.count_ops(ag.jacrev(f), x).total}
-
-def cheaper_mode(n, m):               # memorised the two visible cases
-    return {(2, 16): "forward", (16, 2): "reverse"}[(n, m)]
-''',
-}
 # (points expected, text the feedback must contain) per autograded cell of the wrong student
 WRONG_EXPECTED = {
     "q1_visible_tests": (1, None),
@@ -170,15 +99,15 @@ WRONG_EXPECTED = {
     "q2_visible_tests": (1, None),
     "q2_hidden_tests": (0, "gradients from several backward() calls on one graph add up"),
     "q3_visible_tests": (0, "with sum(a) < 0"),
-    "q3_hidden_tests": (0, "the Jacobian of a vector-valued f"),
+    "q3_hidden_tests": (0, "must follow the branch that a actually takes"),
     "q4_visible_tests": (0, "sin_derivative mentions cos"),
     "q4_hidden_tests": (0, "sin_derivative mentions cos"),
-    "q5_visible_tests": (1, None),       # the wrong student's graph is right (q6, q7 build on it)
+    "q5_visible_tests": (1, None),       # the wrong student's graph is right
     "q5_hidden_tests": (2, None),
-    "q6_visible_tests": (0, "local partial on edge ('a', 'b')"),
-    "q6_hidden_tests": (0, "local partial on edge ('a', 'b')"),
-    "q7_visible_tests": (0, "forward_tangents(1.5)['d']"),
-    "q7_hidden_tests": (0, "forward_tangents("),
+    "q6_visible_tests": (0, "local partial on edge ('x', 'u') (mul)"),
+    "q6_hidden_tests": (0, "a local partial is wrong on hidden case"),
+    "q7_visible_tests": (0, "forward_tangents(graph, x)['p'] on the graph"),
+    "q7_hidden_tests": (0, "forward_tangents(graph, x) is wrong at a node on hidden case"),
     "q8_visible_tests": (1, None),
     "q8_hidden_tests": (0, "raised KeyError"),
 }
@@ -240,19 +169,32 @@ def _nbgrader(root, *args):
     return result
 
 
+# A student's extra cell that prints the hidden inputs' seeds as plain nbgrader computes them
+# (under plain nbgrader the instructor's package is importable from student code).
+PROBE = """
+from autodiff_instructor import seeds
+print("SEEDS", [seeds.seed(q) for q in sorted(seeds.DEFAULT_SEEDS)])
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     os.environ["PATH"] = str(BIN) + os.pathsep + os.environ.get("PATH", "")   # nbgrader needs alembic
     root = tmp_path_factory.mktemp("course") / "course"
     shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns("release", "gradebook.db",
-                                                                "__pycache__"))
+                                                                "__pycache__", "autograde_secret.txt"))
+    from graders.pipeline import secret
+    secret.create(root)             # per-submission hidden inputs, as a real offering has them
     _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
     release = _read(root / "release" / ASSIGNMENT / NOTEBOOK)
+    probe = _fill(release, build_answers_from_source(root))
+    probe.cells.append(nbformat.v4.new_code_cell(PROBE))
     students = {
         "solutions": _read(root / "source" / ASSIGNMENT / NOTEBOOK),
         "untouched": release,
         "wrong": _fill(_fill(release, build_answers_from_source(root)), WRONG),
         "cheater": _fill(_fill(release, build_answers_from_source(root)), CHEAT),
+        "probe": probe,
     }
     for student, nb in students.items():
         folder = root / "submitted" / student / ASSIGNMENT
@@ -331,8 +273,11 @@ def test_typical_wrong_answers_get_partial_scores_and_helpful_feedback(graded):
         assert _score(gb, "wrong", name) == points, f"{name}: {outputs[name]}"
         if text:
             assert text in outputs[name], f"{name}: {outputs[name]}"
-            assert "expected" in outputs[name] or "raised" in outputs[name]
             assert "hint" in outputs[name]
+            if "hidden" in name:       # a hidden case's message never shows its inputs or values
+                assert "expected:" not in outputs[name] and "you gave:" not in outputs[name]
+            else:
+                assert "expected" in outputs[name] or "raised" in outputs[name]
     total = sum(p for p, _ in WRONG_EXPECTED.values())
     assert gb.find_submission(ASSIGNMENT, "wrong").score == total
 
@@ -351,9 +296,11 @@ def test_patched_numpy_builtins_and_always_equal_objects_earn_nothing(graded):
 def test_feedback_shows_messages_but_not_hidden_test_code(graded):
     root, _, _ = graded
     html = (root / "feedback" / "wrong" / ASSIGNMENT / "autodiff.html").read_text()
-    assert "sin_derivative mentions cos" in html
-    for seed in build.SEEDS.values():
-        assert f"seed={seed}" not in html
+    assert "sin_derivative mentions cos" in html                   # a visible test's message
+    assert "a local partial is wrong on hidden case" in html          # a hidden test's message
+    for fragment in ["BEGIN HIDDEN TESTS", "autodiff_instructor", "hidden.q", "reference.py",
+                     "control_factor", "random_graph", *map(str, DEFAULT_SEEDS.values())]:
+        assert fragment not in html, fragment
 
 
 def test_export_writes_one_row_per_student(graded):
@@ -363,15 +310,42 @@ def test_export_writes_one_row_per_student(graded):
     assert {r["student_id"] for r in rows} == set(students)
     scores = {r["student_id"]: float(r["raw_score"]) for r in rows}
     assert scores["untouched"] == 0
-    assert scores["solutions"] == sum(a for a, _ in build.POINTS_PLAN.values())
+    assert scores["solutions"] == sum(a for a, _ in build.points(_read(build.SOURCE)).values())
 
 
 def test_a_graph_with_log_x_fails_q5_at_a_negative_point():
     from graders import checks
-    from graders._safe import CheckFailed
+    from graders.judging import CheckFailed
     graph = {"x": ("input",), "l": ("log", "x"), "two_l": ("add", "l", "l"), "s": ("sin", "x"),
              "d": ("mul", "two_l", "s"), "e": ("reciprocal", "x"), "f": ("add", "d", "e")}
     with pytest.raises(CheckFailed, match="your graph evaluated at x = -2"):
         checks.q5_visible(graph)
     with pytest.raises(CheckFailed, match="not elementary"):
         checks.q5_visible({"x": ("input",), "f": ("log_square", "x")})
+
+
+def test_plain_nbgrader_and_the_pipeline_draw_the_same_hidden_inputs(graded):
+    """With a course secret each submission's seeds depend on the student and the answers;
+    both graders must derive them alike, or their scores could differ."""
+    root, _, students = graded
+    from autodiff_instructor import seeds
+    from graders.pipeline import repair, secret
+    printed = _outputs_of_all(root, "probe")
+    in_kernel = next(line for line in printed.splitlines() if line.startswith("SEEDS"))
+    template = repair.load_template(root / "release" / ASSIGNMENT / NOTEBOOK,
+                                    root / "source" / ASSIGNMENT / NOTEBOOK)
+    submitted = repair.read_notebook(nbformat.writes(students["probe"]).encode(), [])
+    graded_nb = repair.repair(submitted, template, [])
+    digest = secret.answers_digest(graded_nb.cells)
+    seeds.COURSE_ROOT = root            # the copy's secret, as the pipeline would read it
+    try:
+        pipeline = [seeds.seed(q, "probe", digest) for q in sorted(seeds.DEFAULT_SEEDS)]
+    finally:
+        seeds.COURSE_ROOT = COURSE
+    assert in_kernel == f"SEEDS {pipeline}"
+    assert pipeline != sorted(seeds.DEFAULT_SEEDS.values())
+
+
+def _outputs_of_all(root, student):
+    nb = _read(root / "autograded" / student / ASSIGNMENT / NOTEBOOK)
+    return "\n".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))

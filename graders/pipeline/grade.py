@@ -1,11 +1,14 @@
 """Grade a class: repair and run every submission in parallel, write results through one writer.
 
 Workers (a process pool sized to the cores) each take one submission at a time: read and
-repair the notebook, run it in a sandboxed kernel (``sandbox``), judge the test cells and
-return plain data. Only the parent writes: the results cache (one JSON per student, keyed by
-a hash of the submitted bytes, the assignment and the limits, so a re-run or a resumed run
-skips what is already graded), nbgrader's gradebook (one open session, so no SQLite lock
-errors) and the autograded notebooks (so formgrader and ``nbgrader export`` keep working).
+repair the notebook, run its cells in a jailed process of its own (``session``, ``jail``),
+run its test cells (``trusted``: the course's checks run here, in the worker, calling the
+student's functions through plain data; other test cells run in the student's process as
+nbgrader runs them), and return plain data. Only the parent writes: the results cache (one
+JSON per student, keyed by a hash of the submitted bytes, the course and the limits, so a
+re-run or a resumed run skips what is already graded), nbgrader's gradebook (one open session,
+so no SQLite lock errors) and the autograded notebooks (so formgrader and ``nbgrader export``
+keep working).
 """
 import concurrent.futures as cf
 import fcntl
@@ -13,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -22,12 +26,19 @@ from pathlib import Path
 
 import nbformat
 
+from . import jail
 from . import repair as rp
-from .sandbox import KernelSession, Limits, make_sandbox, probe_isolation, remove_sandbox
+from . import secret as course_secret
+from .limits import Isolation, Limits
+from .session import Worker, WorkerLost
+from .trusted import CourseModules, plan_for, run_plan, setup_bindings
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 SLOT_DIR = Path(tempfile.gettempdir()) / "autograde-slots"
 SLOT_COUNT = 64
+SLOT_UID_BASE = 61000
+NBGRADER_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "gradebook.db",
+                    ".ipynb_checkpoints", "__pycache__"}
 
 
 # -- the working copy of the course ------------------------------------------------------------
@@ -37,9 +48,21 @@ def nbgrader_env():
     return env
 
 
+def course_digest(course_root):
+    """A hash of what, besides the assignment's source, decides a grade: the course's own code
+    (its check modules), its nbgrader configuration and its secret."""
+    root = Path(course_root)
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        if not NBGRADER_FOLDERS & set(p.relative_to(root).parts):
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    h.update(course_secret.read(root) or b"-")
+    return h.hexdigest()
+
+
 def prepare_course(course_root, assignment, work):
     """A private copy of the course (source + generated release + its own gradebook) in work/."""
-    course_root, work = Path(course_root).resolve(), Path(work)
+    course_root, work = Path(course_root).resolve(), Path(work).resolve()
     src = course_root / "source" / assignment
     if not src.is_dir():
         raise SystemExit(f"no assignment source at {src} (is {course_root} an nbgrader course root?)")
@@ -53,9 +76,11 @@ def prepare_course(course_root, assignment, work):
     shutil.copytree(src, work / "source" / assignment)
     config = course_root / "nbgrader_config.py"
     text = config.read_text() if config.exists() else "c = get_config()\n"
-    text += (f"\n# added by the grading pipeline: a private root and gradebook\n"
-             f"c.CourseDirectory.root = {str(work)!r}\n"
-             f"c.CourseDirectory.db_url = {('sqlite:///' + str(work / 'gradebook.db'))!r}\n")
+    # The course's configuration runs as if from its own folder (it may find its files there).
+    text = (f"__file__ = {str(config)!r}\n" + text +
+            f"\n# added by the grading pipeline: a private root and gradebook\n"
+            f"c.CourseDirectory.root = {str(work)!r}\n"
+            f"c.CourseDirectory.db_url = {('sqlite:///' + str(work / 'gradebook.db'))!r}\n")
     (work / "nbgrader_config.py").write_text(text)
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                            "--force", "--log-level=ERROR"], cwd=work, env=nbgrader_env(),
@@ -85,12 +110,38 @@ def load_templates(work, assignment):
     return {p.stem: rp.load_template(p, src / p.name) for p in sorted(rel.glob("*.ipynb"))}
 
 
+def resemblance(templates):
+    """How much a file looks like each notebook of the assignment (for choosing between a
+    student's files): the share of the notebook's instruction and test cells it holds."""
+    def score(path, notebook):
+        try:
+            return rp.match_score(rp.read_notebook(Path(path).read_bytes(), []), templates[notebook])
+        except (rp.SubmissionError, OSError):
+            return 0.0
+    return score
+
+
+def trusted_plans(templates, course_root):
+    """{notebook: {grade_id: Plan}} for the test cells the grader can run on its side."""
+    modules = CourseModules(course_root)
+    plans = {}
+    for name, template in templates.items():
+        setup = [t.release_source for t in template.cells if t.kind == "locked" and t.cell_type == "code"]
+        bindings = setup_bindings(setup, modules)
+        plans[name] = {}
+        for t in template.test_cells:
+            plan = plan_for(t.graded_source, bindings, modules)
+            if plan is not None:
+                plans[name][t.grade_id] = plan
+    return plans
+
+
 # -- one submission, in a worker -----------------------------------------------------------------
 _SLOT = {"uid": None, "fh": None}
 
 
 def _claim_slot():
-    """A uid of our own for this worker's kernels (a lock file per slot, machine-wide)."""
+    """A uid of our own for this worker's sandboxes (a lock file per slot, machine-wide)."""
     if _SLOT["fh"] is not None:
         return _SLOT["uid"]
     SLOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -101,7 +152,7 @@ def _claim_slot():
         except OSError:
             fh.close()
             continue
-        _SLOT.update(uid=61000 + n, fh=fh)
+        _SLOT.update(uid=SLOT_UID_BASE + n, fh=fh)
         return _SLOT["uid"]
     raise RuntimeError("no free sandbox slot")
 
@@ -109,11 +160,11 @@ def _claim_slot():
 def grade_submission(job):
     """Grade one student's files; returns a JSON-able result (never raises for student errors)."""
     start = time.monotonic()
-    templates, limits, isolation = job["templates"], job["limits"], job["isolation"]
+    templates = job["templates"]
     result = {"student_id": job["student_id"], "first_name": job.get("first_name", ""),
               "last_name": job.get("last_name", ""), "hash": job["hash"], "notes": list(job["notes"]),
-              "notebooks": {}, "events": []}
-    uid = _claim_slot() if isolation.setuid else None
+              "found": list(job.get("found", [])), "notebooks": {}, "events": []}
+    uid = _claim_slot() if job["isolation"].mode == "root" else -1
     for name, template in templates.items():
         nb_result = {"cells": [], "error": "", "executed": None}
         result["notebooks"][name] = nb_result
@@ -128,10 +179,10 @@ def grade_submission(job):
             nb_result["error"] = str(exc)
             result["notes"] += [f"{name}: {n}" for n in notes]
             nb_result["cells"] = [_cell_record(t, 0.0 if t.points else None, "not graded", str(exc))
-                                  for t in template.cells if t.kind in ("test", "manual")]
+                                  for t in template.cells if t.kind in rp.GRADED]
             continue
         result["notes"] += [f"{name}: {n}" for n in notes]
-        run_notebook(graded, template, job, uid, nb_result, result["events"])
+        run_notebook(graded, template, job, uid, nb_result, result["events"], name)
     result["seconds"] = round(time.monotonic() - start, 2)
     return result
 
@@ -141,97 +192,229 @@ def _cell_record(t, score, status, message, output=""):
             "status": status, "message": message, "output": output}
 
 
-def run_notebook(nb, template, job, uid, nb_result, events):
-    limits, isolation = job["limits"], job["isolation"]
-    files = {k: Path(v).read_bytes() for k, v in job["data_files"].items()}
-    box = make_sandbox(job["sandbox_root"], uid, files, isolation)
-    session = KernelSession(nb, box, limits, isolation, uid=uid,
-                            snapshot_prefixes=job["snapshot_modules"])
+def _make_box(root, uid, files):
+    """A scratch folder holding only ``files`` ({name: bytes}), and an empty folder for the jail's
+    root; both private to this submission."""
+    root = Path(root)
+    token = secrets.token_hex(8)
+    box, jail_root = root / token, root / f"{token}-root"
+    box.mkdir(mode=0o700)
+    jail_root.mkdir(mode=0o700)
+    for name, data in files.items():
+        target = box / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for sub in (".ipython", ".mpl"):
+        (box / sub).mkdir(exist_ok=True)
+    if uid >= 0 and os.geteuid() == 0:
+        for dirpath, dirnames, filenames in os.walk(box):
+            os.chown(dirpath, uid, uid)
+            for name in filenames:
+                os.chown(os.path.join(dirpath, name), uid, uid)
+    return box, jail_root
+
+
+def _lost_output(lost, limits):
+    if lost.reason == "timeout":
+        return {"output_type": "error", "ename": "CellTimeoutError",
+                "evalue": f"the cell ran longer than {limits.cell_timeout:g} s and was stopped",
+                "traceback": [f"CellTimeoutError: the cell ran longer than {limits.cell_timeout:g} s"]}
+    return {"output_type": "error", "ename": "DeadKernelError",
+            "evalue": "the kernel died while this cell ran",
+            "traceback": ["DeadKernelError: the kernel died while this cell ran"]}
+
+
+def _outputs(raw):
+    """Outputs from the student's process, rebuilt as valid nbformat outputs (or dropped)."""
+    clean = []
+    for out in raw if type(raw) is list else []:
+        if type(out) is not dict:
+            continue
+        kind = out.get("output_type")
+        try:
+            if kind == "stream" and out.get("name") in ("stdout", "stderr") and type(out.get("text")) is str:
+                clean.append(nbformat.v4.new_output("stream", name=out["name"], text=out["text"]))
+            elif kind in ("display_data", "execute_result") and type(out.get("data")) is dict:
+                data = {k: v for k, v in out["data"].items() if type(k) is str and "/" in k}
+                meta = out.get("metadata") if type(out.get("metadata")) is dict else {}
+                extra = {"execution_count": out.get("execution_count")
+                         if type(out.get("execution_count")) is int else None} \
+                    if kind == "execute_result" else {}
+                clean.append(nbformat.v4.new_output(kind, data=data, metadata=meta, **extra))
+            elif kind == "error":
+                tb = out.get("traceback")
+                clean.append(nbformat.v4.new_output(
+                    "error", ename=str(out.get("ename", ""))[:200], evalue=str(out.get("evalue", ""))[:5000],
+                    traceback=[str(line) for line in tb][:200] if type(tb) is list else []))
+        except (ValueError, TypeError):
+            continue
+    return clean
+
+
+class Run:
+    """One notebook's run: the sandboxed process, restarts, and the cells that ran well."""
+
+    def __init__(self, nb, job, uid, events):
+        self.nb, self.job, self.events = nb, job, events
+        self.limits = job["limits"]
+        files = {k: Path(v).read_bytes() for k, v in job["data_files"].items()}
+        self.box, self.jail_root = _make_box(job["sandbox_root"], uid, files)
+        iso = job["isolation"]
+        lim = self.limits
+        self.spec = jail.Spec(mode=iso.mode, root_dir=str(self.jail_root), scratch=str(self.box),
+                              uid=uid, read_only=list(iso.read_only),
+                              memory_bytes=lim.memory_mb * 1024 ** 2,
+                              max_processes=lim.max_processes,
+                              max_file_bytes=lim.max_file_mb * 1024 ** 2)
+        self.worker = Worker(self.spec, str(self.jail_root) + ".diag")
+        self.deadline = time.monotonic() + lim.submission_timeout
+        self.ok_cells, self.restarts, self.dead = [], 0, False
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def budget(self):
+        return max(0.5, min(self.limits.cell_timeout, self.remaining()))
+
+    def start(self):
+        try:
+            self.worker.start(self.limits.startup_timeout)
+            return True
+        except WorkerLost as lost:
+            self.events.append(f"the sandbox could not start ({lost})")
+            self.dead = True
+            return False
+
+    def restart(self, after_index, why):
+        """A new process after cell ``after_index`` killed the last one: the earlier cells that
+        ran well run again, never the cell that killed it."""
+        self.restarts += 1
+        if self.restarts > self.limits.max_restarts:
+            self.events.append("too many restarts; the remaining cells were not run")
+            self.worker.stop()
+            self.dead = True
+            return
+        self.events.append(f"cell {after_index}: {why}; restarted, re-ran the "
+                           f"{len(self.ok_cells)} earlier cell(s) that had run")
+        if not self.start():
+            return
+        for j in self.ok_cells:
+            try:
+                self.worker.request({"op": "run", "code": self.nb.cells[j].source}, self.budget())
+            except WorkerLost as lost:
+                self.events.append(f"re-running cell {j} after the restart failed ({lost.reason})")
+                if not self.start():
+                    return
+
+    def run_code(self, i):
+        """Run code cell i in the student's process; its outputs go into the cell."""
+        cell = self.nb.cells[i]
+        try:
+            reply = self.worker.request({"op": "run", "code": cell.source}, self.budget())
+        except WorkerLost as lost:
+            cell.outputs = [nbformat.from_dict(_lost_output(lost, self.limits))]
+            self.restart(i, f"the cell ran longer than {self.limits.cell_timeout:g} s and was "
+                         "stopped" if lost.reason == "timeout" else
+                         f"the kernel died while this cell ran ({lost.reason}"
+                         + (f": {lost.detail}" if lost.detail else "") + ")")
+            return "timeout" if lost.reason == "timeout" else "crashed"
+        cell.outputs = _outputs(reply.get("outputs"))
+        if reply.get("status") != "ok" and not any(o.output_type == "error" for o in cell.outputs):
+            # as nbgrader does: a failed cell whose error was not shown still records one
+            ename = str(reply.get("ename") or "Error")[:200]
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename=ename, evalue=str(reply.get("evalue") or "")[:2000],
+                traceback=["ERROR: An error occurred while showtraceback was disabled"]))
+        if type(reply.get("execution_count")) is int:
+            cell.execution_count = reply["execution_count"]
+        if reply.get("exited"):
+            self.worker.stop()
+            self.restart(i, "the notebook called exit(), which ends the kernel")
+            return "exited"
+        return "ok" if reply.get("status") == "ok" else "error"
+
+    def close(self):
+        self.worker.stop()
+        shutil.rmtree(self.box, ignore_errors=True)
+        shutil.rmtree(self.jail_root, ignore_errors=True)
+        try:
+            os.unlink(str(self.jail_root) + ".diag")
+        except OSError:
+            pass
+
+
+def run_notebook(nb, template, job, uid, nb_result, events, name):
+    from nbgrader.utils import determine_grade
+    plans = job["plans"].get(name, {})
+    modules = CourseModules(job["course_root"])
     kinds = [c.metadata.get("autograde", {}).get("kind") for c in nb.cells]
-    ok_cells, restarts = [], 0
     verdicts = {}
+    # What a check may ask about the submission: whose it is, and a digest of its answers
+    # (course checks draw each submission's hidden inputs from them; see secret.py).
+    context = {"student": job["student_id"], "answers": course_secret.answers_digest(nb.cells)}
+    run = Run(nb, job, uid, events)
     try:
-        session.start()
+        run.start()
         for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or session.remaining() <= 0 and kinds[i] != "test":
+            if cell.cell_type != "code":
                 continue
-            problem = ""
-            if kinds[i] == "test" and session.client is not None:
-                problem = _safe_guard(session, "before")
-            if session.client is None:
-                verdicts[i] = ("not run", "the kernel could not be restarted")
+            grade_id = cell.metadata.get("autograde", {}).get("grade_id")
+            if run.dead:
+                verdicts[i] = ("not run", "the notebook's process could not be restarted")
                 continue
-            run = session.run_cell(i)
-            if kinds[i] == "test" and run.status == "ok" and not problem:
-                problem = _safe_guard(session, "after")
-            if run.status in ("crashed", "timeout") and session.remaining() > 0:
-                events.append(f"cell {i} ({cell.metadata['autograde'].get('grade_id') or kinds[i]}): "
-                              f"{run.message}; restarting the kernel")
-                restarts += 1
-                if restarts > limits.max_restarts:
-                    events.append("too many kernel restarts; the remaining cells were not run")
-                    session.stop()
-                else:
-                    _restart(session, ok_cells, events)
-            elif run.status == "ok" and kinds[i] != "test":
-                ok_cells.append(i)
-            if run.status == "timeout" and session.remaining() <= 0:
-                events.append(run.message)
-            verdicts[i] = (run.status, problem or run.message)
+            if run.remaining() <= 0:
+                verdicts[i] = ("not run", "not run: the submission's time "
+                               f"({run.limits.submission_timeout:g} s) was used up")
+                continue
+            if kinds[i] == "test" and grade_id in plans:
+                sources = [nb.cells[j].source for j in run.ok_cells]
+                done = run_plan(plans[grade_id], modules, run.worker, sources, context, run.budget())
+                cell.outputs = [nbformat.from_dict(o) for o in done.outputs]
+                if done.status == "grader-error":
+                    events.append(f"grading error in {grade_id}: {done.problem}")
+                if done.status == "lost":
+                    run.restart(i, f"the process stopped while {grade_id} ran ({done.lost.reason})")
+                verdicts[i] = ("ok", "")
+                continue
+            status = run.run_code(i)
+            if status == "ok" and kinds[i] != "test":
+                run.ok_cells.append(i)
+            verdicts[i] = ("ok", "") if status in ("ok", "error", "exited") else (status, "")
     except Exception as exc:        # noqa: BLE001 - a grader failure must not stop the batch
         events.append(f"grading error: {type(exc).__name__}: {exc}")
         nb_result["error"] = nb_result["error"] or f"the grader failed on this notebook: {exc}"
     finally:
-        session.stop()
-        remove_sandbox(box)
-    from nbgrader.utils import determine_grade
+        run.close()
     by_id = {t.grade_id: t for t in template.cells}
     for i, cell in enumerate(nb.cells):
         kind = kinds[i]
-        if kind not in ("test", "manual"):
+        if kind not in rp.GRADED:
             continue
         t = by_id[cell.metadata["autograde"]["grade_id"]]
+        if kind == "task":
+            nb_result["cells"].append(_cell_record(t, None, "needs manual grading", ""))
+            continue
         if kind == "manual":
             unchanged = rp.normalize(cell.source) == rp.normalize(t.release_source)
             nb_result["cells"].append(_cell_record(
                 t, 0.0 if unchanged else None, "unanswered" if unchanged else "needs manual grading", ""))
             continue
-        status, message = verdicts.get(i, ("not run", "not run (the submission's time ran out)"))
-        stdout = "".join(o.get("text", "") for o in cell.get("outputs", [])
+        status, message = verdicts.get(i, ("not run", "not run"))
+        outputs = cell.get("outputs", [])
+        stdout = "".join(o.get("text", "") for o in outputs
                          if o.get("output_type") == "stream" and o.get("name") == "stdout")[-2000:]
-        if status == "ok" and not message:
-            judged = nbformat.from_dict(json.loads(json.dumps(cell)))
-            judged.outputs = [o for o in judged.outputs
-                              if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-            score = float(determine_grade(judged)[0] or 0.0)
-            nb_result["cells"].append(_cell_record(t, score, "passed" if score == t.points else "partial",
-                                                   "", stdout))
-        else:
-            if status == "ok":
-                status = "error"
+        if status != "ok":
             nb_result["cells"].append(_cell_record(t, 0.0, "failed", message or status, stdout))
+            continue
+        score = float(determine_grade(cell)[0] or 0.0)
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        message = f"{errors[0].get('ename')}: {errors[0].get('evalue')}" if errors else \
+            ("wrote to stderr" if score < t.points else "")
+        if errors and errors[0].get("ename") == "CheckFailed":
+            message = errors[0].get("evalue", "")
+        nb_result["cells"].append(_cell_record(t, score, "passed" if score == t.points else
+                                               ("partial" if score else "failed"), message, stdout))
     nb_result["executed"] = json.loads(nbformat.writes(nb))
-
-
-def _safe_guard(session, phase):
-    try:
-        return session.guard(phase)
-    except Exception as exc:        # noqa: BLE001 - dead kernel or timeout in the guard
-        return f"the grading guard could not run ({type(exc).__name__})"
-
-
-def _restart(session, ok_cells, events):
-    """New kernel, then re-run the student's earlier cells that had worked."""
-    try:
-        session.start()
-        for j in ok_cells:
-            run = session.run_cell(j)
-            if run.status in ("crashed", "timeout"):
-                events.append(f"re-running cell {j} after the restart failed ({run.status})")
-                session.start()
-    except Exception as exc:        # noqa: BLE001
-        events.append(f"kernel restart failed: {exc}")
-        session.stop()
 
 
 # -- the class, in the parent ---------------------------------------------------------------------
@@ -249,22 +432,32 @@ def score_of(result):
     return total
 
 
-def grade_class(subs, work, assignment, out, limits=None, workers=None, hidden_paths=(),
-                snapshot_modules=("numpy", "graders", "autograd_lite"), progress=None, log=print):
-    """Grade all submissions; returns {student_id: result}. Results are cached in out/results."""
+def probe_isolation(sandbox_root, wanted="auto"):
+    """The jail this machine allows (probed once, in the parent)."""
+    return Isolation(mode=jail.probe(str(sandbox_root), wanted), read_only=jail.default_read_only())
+
+
+def grade_class(subs, work, assignment, out, course_root, limits=None, workers=None,
+                isolation="auto", progress=None, log=print):
+    """Grade all submissions; returns {student_id: result}. Results are cached in out/results.
+
+    ``isolation`` is "auto" (the strongest this machine allows), a mode name to ask for a
+    weaker one, or an Isolation already probed."""
     limits = limits or Limits()
     out = Path(out)
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     templates = load_templates(work, assignment)
-    templates_hash = _tree_hash(Path(work) / "source" / assignment)
+    plans = trusted_plans(templates, course_root)
+    templates_hash = _tree_hash(Path(work) / "source" / assignment) + course_digest(course_root)
     data_files = {p.relative_to(Path(work) / "release" / assignment).as_posix(): str(p)
                   for p in (Path(work) / "release" / assignment).rglob("*")
                   if p.is_file() and p.suffix != ".ipynb"}
     sandbox_root = Path(tempfile.mkdtemp(prefix="autograde-"))
     os.chmod(sandbox_root, 0o711)
-    isolation = probe_isolation(list(hidden_paths) + [str(out), str(work)])
-    log(f"isolation: {isolation.describe()}")
+    if not isinstance(isolation, Isolation):
+        isolation = probe_isolation(sandbox_root, isolation)
+        log(f"isolation: {isolation.describe()}")
     results, jobs = {}, []
     for sub in subs:
         h = job_hash(sub, templates_hash, limits)
@@ -279,9 +472,10 @@ def grade_class(subs, work, assignment, out, limits=None, workers=None, hidden_p
                 pass
         jobs.append({"student_id": sub.student_id, "first_name": sub.first_name,
                      "last_name": sub.last_name, "files": {k: str(v) for k, v in sub.files.items()},
-                     "notes": sub.notes, "hash": h, "templates": templates, "limits": limits,
+                     "notes": [], "found": list(sub.notes), "hash": h, "templates": templates, "plans": plans,
+                     "course_root": str(Path(course_root).resolve()), "limits": limits,
                      "isolation": isolation, "data_files": data_files,
-                     "sandbox_root": str(sandbox_root), "snapshot_modules": list(snapshot_modules)})
+                     "sandbox_root": str(sandbox_root)})
     if len(results):
         log(f"{len(results)} submission(s) already graded with these inputs; reusing their results")
     writer = GradebookWriter(work, assignment)
@@ -324,7 +518,7 @@ def _failed_result(job, exc):
             "last_name": job.get("last_name", ""), "hash": "", "notes": list(job["notes"]),
             "notebooks": {name: {"cells": [_cell_record(t, 0.0 if t.points else None, "not graded",
                                                         "grader failure")
-                                           for t in tpl.cells if t.kind in ("test", "manual")],
+                                           for t in tpl.cells if t.kind in rp.GRADED],
                                  "error": f"the grader failed: {exc}", "executed": None}
                           for name, tpl in job["templates"].items()},
             "events": [f"worker failure: {type(exc).__name__}: {exc}"]}
@@ -346,6 +540,8 @@ def summary_line(res):
     parts = [f"{res['student_id']}: {score_of(res):g}/{max_points:g}"]
     errors = [f"{n}: {nb['error']}" for n, nb in res["notebooks"].items() if nb["error"]]
     parts += errors
+    if res.get("found"):
+        parts.append("files: " + "; ".join(res["found"]))
     if res["notes"]:
         parts.append("repaired: " + "; ".join(res["notes"]))
     if res["events"]:

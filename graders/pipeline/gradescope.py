@@ -1,9 +1,11 @@
 """Past one machine: a Gradescope autograder package that grades with the same pipeline.
 
 ``autograde-class gradescope-export COURSE_ROOT ASSIGNMENT -o DIR`` writes DIR/ with
-``setup.sh``, ``run_autograder`` and ``source/`` (the private course copy with the generated
-release and gradebook, plus the ``graders`` and ``autograd_lite`` packages); zip DIR's
-contents and upload them as the autograder. On Gradescope, ``run_autograder`` calls
+``setup.sh``, ``run_autograder`` and ``source/`` (a copy of the course root with its check
+modules and secret, the private course copy with the generated release and gradebook, and
+the ``graders`` and ``autograd_lite`` packages); zip DIR's contents and upload them as the
+autograder. The package holds the hidden checks and the course secret: upload it to
+Gradescope only, never anywhere public. On Gradescope, ``run_autograder`` calls
 ``gradescope-run``, which grades /autograder/submission (any notebook names) exactly as the
 class pipeline does (repair, sandbox, guarded tests) and writes
 /autograder/results/results.json. ``AUTOGRADER_ROOT`` and ``AUTOGRADER_PYTHON`` override the
@@ -43,7 +45,11 @@ def export(course_root, assignment, dest):
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "source" / "code").mkdir(parents=True)
-    prepare_course(course_root, assignment, dest / "source" / "course")
+    from .grade import NBGRADER_FOLDERS
+    keep_source = lambda folder, names: [n for n in names if n in NBGRADER_FOLDERS and  # noqa: E731
+                                         not (n == "source" and Path(folder) == Path(course_root))]
+    shutil.copytree(course_root, dest / "source" / "course-root", ignore=keep_source)
+    prepare_course(dest / "source" / "course-root", assignment, dest / "source" / "course")
     repo = Path(__file__).resolve().parents[2]
     for package in ("graders", "autograd_lite"):
         shutil.copytree(repo / package, dest / "source" / "code" / package,
@@ -73,11 +79,22 @@ def run(root, assignment):
                                                 "your submission. Upload your notebook file.", "tests": []}))
             return 0
         out = Path(tmp) / "out"
-        results = grade.grade_class(subs[:1], work, assignment, out, workers=1,
-                                    hidden_paths=[str(work), str(root / "submission")], log=print)
+        subs[0].student_id = _gradescope_student(root) or subs[0].student_id
+        results = grade.grade_class(subs[:1], work, assignment, out, root / "source" / "course-root",
+                                    workers=1, log=print)
         res = next(iter(results.values()))
         results_path.write_text(json.dumps(report.gradescope_json(res), indent=1))
     return 0
+
+
+def _gradescope_student(root):
+    """The submitter's Gradescope user id, from the metadata Gradescope writes beside the
+    submission (it seeds the student's hidden inputs)."""
+    try:
+        meta = json.loads((Path(root) / "submission_metadata.json").read_text())
+        return str(meta["users"][0]["id"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return ""
 
 
 def main(argv):

@@ -7,11 +7,14 @@ order is respected) pairs anchors, and each answer cell is recovered from the st
 lying between the anchors around it:
 
 - one cell in the gap: that is the answer (a markdown cell where code was expected is retyped);
-- several cells in a gap holding one answer: the answer was split, they are joined in order;
+- several cells in a gap holding one answer: the answer was split, the cells of the answer's
+  own type are joined in order (a markdown note between two halves of a code answer is never
+  joined into the code);
 - no cell: the answer was deleted, the released stub is used (the answer scores zero);
 - the same ``grade_id`` more than once (a duplicated cell): every copy that is not the
   untouched stub is kept, in the student's order, which is what the student last ran;
-- cells in a gap without an answer slot are the student's extra cells and still run.
+- cells in a gap without an answer slot are the student's extra cells and still run, in the
+  student's order relative to the answers around them.
 
 Tests are never taken from the student: every test cell comes from the *source* notebook
 (with its hidden tests), every locked cell from the release. A notebook with too few anchors
@@ -24,6 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+
+ANCHORS = ("locked", "test", "task")       # cells the student may not change
+GRADED = ("test", "manual", "task")        # cells with points
 
 
 class SubmissionError(Exception):
@@ -54,7 +61,7 @@ class Template:
 
     @property
     def max_score(self):
-        return sum(c.points for c in self.cells if c.kind in ("test", "manual"))
+        return sum(c.points for c in self.cells if c.kind in GRADED)
 
 
 def _text(source):
@@ -86,6 +93,8 @@ def load_template(release_path, source_path):
             kind = "manual" if nbg.get("grade") else "answer"
         elif nbg.get("grade"):
             kind = "test"
+        elif nbg.get("task"):
+            kind = "task"               # a locked description graded by hand (nbgrader task cell)
         else:
             kind = "locked"
         graded = _text(cell.source)
@@ -95,7 +104,8 @@ def load_template(release_path, source_path):
             graded = _text(source_by_id[grade_id].source)
         cells.append(TemplateCell(i, kind, cell.cell_type, grade_id, _text(cell.source), graded,
                                   json.loads(json.dumps(cell.metadata)),
-                                  float(nbg.get("points") or 0) if nbg.get("grade") else 0.0))
+                                  float(nbg.get("points") or 0) if nbg.get("grade") or nbg.get("task")
+                                  else 0.0))
     return Template(Path(release_path).stem, cells, release)
 
 
@@ -163,7 +173,7 @@ def _parse_json(text, notes):
 # -- re-identifying cells ---------------------------------------------------------------------------
 def match_score(student, template):
     """How many of the template's locked/test cells and grade ids this student notebook has."""
-    locked = {normalize(c.release_source) for c in template.cells if c.kind in ("locked", "test")}
+    locked = {normalize(c.release_source) for c in template.cells if c.kind in ANCHORS}
     ids = {c.grade_id for c in template.cells}
     hits = 0
     for cell in student["cells"]:
@@ -180,7 +190,7 @@ def repair(student, template, notes):
             "(too few of its instruction and test cells were found)")
     by_locked_text = {}
     for t in template.cells:
-        if t.kind in ("locked", "test"):
+        if t.kind in ANCHORS:
             by_locked_text.setdefault(normalize(t.release_source), t.index)
     ids = {t.grade_id: t for t in template.cells}
     answer_kinds = ("answer", "manual")
@@ -209,7 +219,8 @@ def repair(student, template, notes):
         gid = _nbgrader(cell).get("grade_id")
         if gid in ids and ids[gid].kind in answer_kinds and i not in used:
             by_id.setdefault(gid, []).append(i)
-    answers, extras = {}, {}        # grade_id -> source; template index -> [student sources]
+    answers, extras = {}, {}        # grade_id -> source; where -> [student cells]
+    answer_at = {}                  # student index -> grade id of the answer it holds
     for gid, idxs in by_id.items():
         stub = normalize(ids[gid].release_source)
         kept = [i for i in idxs if normalize(student["cells"][i]["source"]) != stub] or idxs[-1:]
@@ -219,6 +230,7 @@ def repair(student, template, notes):
         answers[gid] = "\n\n".join(student["cells"][i]["source"] for i in kept)
         _retyped(student, kept, ids[gid], notes)
         used.update(idxs)
+        answer_at.update({i: gid for i in idxs})
 
     # gaps between anchors: recover answers without metadata, collect extra cells
     anchored = sorted(anchor)
@@ -230,12 +242,20 @@ def repair(student, template, notes):
         if slots and free:
             if len(slots) == 1:
                 gid = slots[0].grade_id
-                answers[gid] = "\n\n".join(student["cells"][i]["source"] for i in free)
-                if len(free) > 1:
-                    notes.append(f"{gid}: answer was split over {len(free)} cells; joined them")
+                # Cells of the answer's own type make the answer: a markdown note between two
+                # halves of a code answer is never joined into the code (and the other way).
+                same = [i for i in free if student["cells"][i]["cell_type"] == slots[0].cell_type]
+                parts = same or free
+                answers[gid] = "\n\n".join(student["cells"][i]["source"] for i in parts)
+                if len(parts) > 1:
+                    notes.append(f"{gid}: answer was split over {len(parts)} cells; joined them")
                 else:
                     notes.append(f"{gid}: answer cell re-identified by its position (no metadata)")
-                _retyped(student, free, slots[0], notes)
+                if len(parts) < len(free):
+                    notes.append(f"{gid}: left out {len(free) - len(parts)} "
+                                 f"{'markdown' if slots[0].cell_type == 'code' else 'code'} "
+                                 "cell(s) between its parts")
+                _retyped(student, parts, slots[0], notes)
             elif len(slots) == len(free):
                 for slot, i in zip(slots, free):
                     answers[slot.grade_id] = student["cells"][i]["source"]
@@ -246,8 +266,15 @@ def repair(student, template, notes):
                              "for these answers, cannot tell which is which; not graded")
             used.update(free)
         elif free:
-            extras.setdefault(t0, []).extend(student["cells"][i] for i in free
-                                             if student["cells"][i]["cell_type"] == "code")
+            # An extra cell runs where the student had it: before the first answer that
+            # followed it in the same gap, or else at the end of the gap.
+            gap_end = max([t0] + [t.index for t in template.cells[t0 + 1:t1]])
+            for i in free:
+                if student["cells"][i]["cell_type"] != "code":
+                    continue
+                later = [answer_at[j] for j in sorted(answer_at) if i < j < s1]
+                where = ("before", later[0]) if later else gap_end
+                extras.setdefault(where, []).append(student["cells"][i])
     for t in template.cells:
         if t.kind in answer_kinds and t.grade_id not in answers:
             notes.append(f"{t.grade_id}: answer cell missing (deleted?); graded as unanswered")
@@ -275,6 +302,8 @@ def build_notebook(template, answers, extras, student_meta=None):
             source = t.graded_source
         else:
             source = t.release_source
+        for cell in extras.get(("before", t.grade_id), []):
+            cells.append(_extra(cell))
         if t.cell_type == "code":
             cells.append(nbformat.v4.new_code_cell(source, metadata=meta))
         elif t.cell_type == "markdown":

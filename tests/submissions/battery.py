@@ -1,7 +1,10 @@
-"""The battery of bad and hostile submissions for the demo course, each with its expected score.
+"""The battery of broken and hostile submissions for the demo course, each with its expected score.
 
 The demo course (graders.pipeline.demo_course) has 6 automatic points: q1 = 1 visible + 2
-hidden, q2 = 3; q3 is graded by hand. ``write_battery(course, folder, ctx)`` writes every case
+hidden, q2 = 3; q3 is graded by hand. Its tests are plain ``assert`` cells, which run in the
+student's process as under nbgrader: this battery checks what holds for any nbgrader course
+(repairs, crashes, limits, the sandbox's walls). Tricks against the checks themselves are in
+``autodiff_battery.py``, on the course whose checks run on the grader's side. ``write_battery(course, folder, ctx)`` writes every case
 under an LMS-style name into ``folder`` and returns {student_id: (expected_total, expected
 text in the log line or None)}. ``ctx`` carries paths and a port the hostile cases aim at.
 """
@@ -89,27 +92,9 @@ def cases(course, ctx):
     def hostile(name, q1=OK1, q2=OK2, total=6, text=None):
         add(name, _nb(course, {"q1_answer": q1, "q2_answer": q2}), total, text)
 
-    hostile("alwaystrue_3001_600_problems.ipynb",
-            q2="class Yes(float):\n    def __eq__(self, other): return True\n"
-               "def normalize(v):\n    return Yes(0)\nnp.allclose = lambda *a, **k: True", total=3)
-    hostile("floatpatch_3002_601_problems.ipynb",
-            q1="import builtins\nclass Yes:\n    def __eq__(self, other): return True\n"
-               "builtins.float = lambda x=0: Yes()\n"
-               "def square(x):\n    return 0", total=3)
-    hostile("hidetb_3003_602_problems.ipynb",
-            q1="ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n"
-               "ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-               "def square(x):\n    return 0", total=3)
     hostile("fakeprint_3004_603_problems.ipynb",
             q1="def square(x):\n    print('q1 visible passed')\n    print('All tests passed!')\n    return -1",
             total=3)
-    hostile("guardswap_3005_604_problems.ipynb",
-            q1="import builtins\nbuiltins.__autograde_guard__ = lambda *a: 'clean|0'\n"
-               "builtins.float = lambda x=0: 9.0 if x == 3 else (x * x if x in (2.0, 1.5, -7.25, 11.0) else x)\n"
-               "def square(x):\n    return x", total=0)
-    hostile("intest_3006_605_problems.ipynb",
-            q1="def square(x):\n    import builtins\n    builtins.float = lambda v=0: 9.0 if v == 3 else v * v\n"
-               "    return x", total=3)
     hostile("exiter_3007_606_problems.ipynb", q1="import os\nos._exit(1)\ndef square(x):\n    return x * x",
             total=3, text="kernel died")
     hostile("segfault_3008_607_problems.ipynb",
@@ -123,9 +108,10 @@ def cases(course, ctx):
     hostile("membomb_3011_610_problems.ipynb",
             q1=OK1 + "\ntry:\n    hog = bytearray(8 * 1024 ** 3)\nexcept MemoryError:\n    pass", total=6)
     hostile("stdin_3012_611_problems.ipynb", q1=OK1 + "\nname = input('your name? ')", total=6)
+    # nbgrader scores a test cell that wrote to stderr as failed, and so does the pipeline
     hostile("warner_3013_612_problems.ipynb",
             q1="import warnings, sys\ndef square(x):\n    warnings.warn('float precision')\n"
-               "    print('debug', file=sys.stderr)\n    return x * x", total=6)
+               "    print('debug', file=sys.stderr)\n    return x * x", total=3)
     leak_paths = [ctx["source_notebook"], ctx["gradebook"], ctx["other_submission"]]
     hostile("snoop_3014_613_problems.ipynb",
             q1=f"leaks = []\nfor p in {leak_paths!r}:\n    try:\n        open(p, 'rb').read(1)\n"

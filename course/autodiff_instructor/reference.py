@@ -1,0 +1,382 @@
+"""The answer key: reference solutions, and the cases (inputs with expected values) they give.
+
+``visible_cases()`` are the examples the released notebook shows; the course build stores
+them as data in ``graders/visible_cases.json``, so the public visible checks hold values, not
+this code. ``hidden_cases(question, rng)`` draws a hidden test's inputs from ``rng``.
+
+The graph oracle below (``partials``, ``paths``, ``tangents``, ``adjoints``) is written
+independently of autograd_lite on purpose: questions 5-7 grade a student's hand-made chain
+rule, and an oracle built on the library under study would share its mistakes.
+"""
+import math
+
+import numpy as np
+
+import autograd_lite as ag
+from graders import families
+from graders.graph_values import Graph
+from graders.judging import quiet
+from graders.plain import to_plain
+
+# -- Q1 and Q8: costs counted in primitive operations -------------------------------------------
+SCALAR_FAMILIES = ["sin_exp", "tanh_over_quadratic", "log_cos", "gauss_plus_sin_cubed"]
+VECTOR_FAMILIES = ["sum_tanh_times_x", "sum_gauss", "sum_sin_times_sum_squares"]
+Q2_FAMILIES = ["sum_x_sin", "sum_exp_over_quadratic", "sum_tanh_squared", "sum_cubic"]
+
+
+def count(fn, x):
+    with quiet():
+        return int(ag.count_ops(fn, ag.tensor(x)).total)
+
+
+def derivative_counts(spec, x):
+    f = families.build(spec)
+    return {"f": count(f, x), "df": count(ag.grad(f), x), "d2f": count(ag.grad(ag.grad(f)), x)}
+
+
+def gradient_hessian_counts(spec, x):
+    g = families.build(spec)
+    return {"grad": count(ag.grad(g), x), "hessian": count(ag.hessian(g), x)}
+
+
+def jacobian_counts(spec, x):
+    f = families.build(spec)
+    return {"jacfwd": count(ag.jacfwd(f), x), "jacrev": count(ag.jacrev(f), x)}
+
+
+def _coefficient(rng):
+    return 1.0 if rng.random() < 0.3 else float(np.round(rng.uniform(0.5, 2.0), 2))
+
+
+def q1_cases(rng=None):
+    if rng is None:
+        return {"scalar": [{"f": {"family": "sin_exp", "a": 1.0, "b": 1.0}, "x": 0.7}],
+                "vector": [{"g": {"family": "sum_tanh_times_x", "a": 1.0},
+                            "x": np.linspace(0.1, 1.0, 4)}]}
+    scalar = [{"f": {"family": name, "a": _coefficient(rng), "b": _coefficient(rng)},
+               "x": float(rng.uniform(-2, 2))} for name in SCALAR_FAMILIES[1:]]
+    vector = [{"g": {"family": name, "a": _coefficient(rng)},
+               "x": rng.uniform(-1, 1, size=int(rng.integers(2, 9)))} for name in VECTOR_FAMILIES]
+    return {"scalar": scalar, "vector": vector}
+
+
+def q1_expected(cases):
+    for case in cases["scalar"]:
+        case["expected"] = derivative_counts(case["f"], case["x"])
+    for case in cases["vector"]:
+        case["expected"] = gradient_hessian_counts(case["g"], case["x"])
+    return cases
+
+
+def q8_cases(rng=None):
+    if rng is None:
+        shapes = [(2, 16, 0), (16, 2, 0)]
+    else:
+        shapes = []
+        for _ in range(4):
+            small, large = int(rng.integers(1, 4)), int(rng.integers(12, 30))
+            n, m = (small, large) if rng.random() < 0.5 else (large, small)
+            shapes.append((n, m, int(rng.integers(0, 1000))))
+    cases = []
+    for n, m, seed in shapes:
+        A = np.random.default_rng(seed).normal(size=(m, n))
+        spec = {"family": "tanh_linear", "A": A}
+        x = np.linspace(-1.0, 1.0, n)
+        counts = jacobian_counts(spec, x)
+        cases.append({"f": spec, "x": x, "n": n, "m": m, "counts": counts,
+                      "cheaper": "forward" if counts["jacfwd"] < counts["jacrev"] else "reverse"})
+    return cases
+
+
+# -- Q2: backward twice ---------------------------------------------------------------------------
+def second_backward_exception(spec, x):
+    leaf = ag.tensor(np.array(x, dtype=float), requires_grad=True)
+    y = families.build(spec)(leaf)
+    y.backward()
+    try:
+        y.backward()
+    except Exception as exc:        # noqa: BLE001 - whatever the library raises is the answer
+        return to_plain(exc)
+    return None
+
+
+def accumulated(spec, x, times, rebuild):
+    """x.grad after `times` backward passes: through one graph, or through a new graph each
+    time (the mistake a check must recognise, with f numbered by call)."""
+    f = families.build(dict(spec, call_numbered=True))
+    leaf = ag.tensor(np.array(x, dtype=float), requires_grad=True)
+    y = f(leaf)
+    for _ in range(times):
+        if rebuild and leaf.grad is not None:
+            y = f(leaf)
+        y.backward(retain_graph=True)
+    return np.array(leaf.grad.numpy(), dtype=float)
+
+
+def q2_cases(rng=None):
+    if rng is None:
+        raw = [({"family": "sum_x_sin", "a": 1.0}, np.array([0.5, 1.0, 2.0]), 2)]
+    else:
+        raw = []
+        for name in Q2_FAMILIES[1:]:
+            shape = tuple(int(s) for s in rng.integers(1, 5, size=rng.integers(1, 3)))
+            raw.append(({"family": name, "a": _coefficient(rng)}, rng.uniform(-1.5, 1.5, size=shape),
+                        int(rng.integers(2, 6))))
+    with quiet():
+        return [{"f": f, "x": x, "times": t, "error": second_backward_exception(f, x),
+                 "accumulated": accumulated(f, x, t, rebuild=False),
+                 "rebuilt": accumulated(f, x, t, rebuild=True)} for f, x, t in raw]
+
+
+# -- Q3: control flow ----------------------------------------------------------------------------
+def control_factor(a):
+    """The k with f_control(a) = k * a, recomputed with numpy."""
+    b = 2.0 * np.asarray(a, dtype=float)
+    k = 2.0
+    while math.sqrt(float((b * b).sum())) < 1000:
+        b = b * 2
+        k *= 2
+    return k if float(b.sum()) > 0 else 100 * k
+
+
+def q3_cases(rng=None):
+    if rng is None:
+        inputs = [np.array([0.3, -0.1, 0.4]), np.array([[-1.0, 0.5], [0.2, -0.4]])]
+    else:
+        inputs = []
+        shapes = [(int(rng.integers(2, 7)),), (int(rng.integers(2, 4)), int(rng.integers(2, 5))),
+                  (2, int(rng.integers(2, 4)), 2)]
+        for shape in shapes:
+            for sign in (1.0, -1.0):
+                a = rng.normal(size=shape)
+                a = a - a.mean() + sign * rng.uniform(0.3, 1.0)      # a clear sign of the sum
+                inputs.append(a * 10.0 ** rng.uniform(-3, 3.5))
+    cases = []
+    for i, a in enumerate(inputs):
+        k = control_factor(a)
+        with_jacobian = a.ndim == 1 and (rng is not None or i == 0)
+        cases.append({"a": a, "branch": "sum(a) > 0" if float(a.sum()) > 0 else "sum(a) < 0",
+                      "grad": np.full(a.shape, k),
+                      "jacobian": k * np.eye(a.size) if with_jacobian else None})
+    return cases
+
+
+# -- Q4: the derivative of sin -------------------------------------------------------------------
+def q4_cases(rng=None):
+    if rng is None:
+        grids, x0 = [np.linspace(-np.pi, np.pi, 9)], 1.0
+    else:
+        grids = []
+        for _ in range(3):
+            lo = rng.uniform(-10, 5)
+            grids.append(np.sort(rng.uniform(lo, lo + rng.uniform(0.5, 8), size=int(rng.integers(5, 40)))))
+        grids.append(rng.uniform(-3, 3, size=(2, 3)))
+        x0 = float(rng.uniform(-3, 3))
+    return {"derivative": [{"xs": xs, "expected": np.cos(xs)} for xs in grids], "x0": x0}
+
+
+# -- Q5-Q7: graphs --------------------------------------------------------------------------------
+F_GRAPH = {
+    "x": ("input",), "a": ("square", "x"), "b": ("log", "a"), "c": ("sin", "x"),
+    "d": ("mul", "b", "c"), "e": ("reciprocal", "x"), "f": ("add", "d", "e"),
+}
+EXAMPLE_GRAPH = {   # y = sin(3x) exp(x) + x^2: shown in the notebook for questions 6 and 7
+    "x": ("input",), "c": ("const", 3.0), "u": ("mul", "c", "x"), "s": ("sin", "u"),
+    "e": ("exp", "x"), "p": ("mul", "s", "e"), "q": ("square", "x"), "y": ("add", "p", "q"),
+}
+
+# d(op)/d(parent) for each parent; pow's exponent partial only where it is needed and defined
+_LOCAL = {
+    "neg": lambda u: (-1.0,),
+    "square": lambda u: (2.0 * u,),
+    "reciprocal": lambda u: (-1.0 / (u * u),),
+    "sqrt": lambda u: (0.5 / math.sqrt(u),),
+    "exp": lambda u: (math.exp(u),),
+    "log": lambda u: (1.0 / u,),
+    "sin": lambda u: (math.cos(u),),
+    "cos": lambda u: (-math.sin(u),),
+    "add": lambda a, b: (1.0, 1.0),
+    "sub": lambda a, b: (1.0, -1.0),
+    "mul": lambda a, b: (b, a),
+    "div": lambda a, b: (1.0 / b, -a / (b * b)),
+}
+
+
+def _pow_partials(a, b, exponent_needed):
+    base = b * math.pow(a, b - 1.0)
+    return (base, math.pow(a, b) * math.log(a) if exponent_needed else None)
+
+
+def active(g):
+    found = set()
+    for n in g.order:
+        if n == g.input or any(p in found for p in g.parents(n)):
+            found.add(n)
+    return found
+
+
+def partials(g, x):
+    """d child / d parent on every edge whose parent depends on x (a parent used twice counts
+    twice). NaN where the partial is undefined at x."""
+    vals, live, result = g.values(x), active(g), {}
+    for n in g.order:
+        op = g.spec[n][0]
+        if op in ("input", "const"):
+            continue
+        parents = g.parents(n)
+        args = [vals[p] for p in parents]
+        try:
+            local = _pow_partials(*args, parents[1] in live) if op == "pow" else _LOCAL[op](*args)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            local = (math.nan,) * len(args)
+        for p, d in zip(parents, local):
+            if p in live:
+                result[(p, n)] = result.get((p, n), 0.0) + float(d)
+    return result
+
+
+def children(g):
+    kids = {n: [] for n in g.order}
+    for n in g.order:
+        for p in g.parents(n):
+            if n not in kids[p]:
+                kids[p].append(n)
+    return kids
+
+
+def paths(g):
+    kids, found = children(g), []
+
+    def walk(path):
+        if path[-1] == g.output:
+            found.append(list(path))
+            return
+        for c in kids[path[-1]]:
+            walk(path + [c])
+    walk([g.input])
+    return found
+
+
+def tangents(g, x):
+    d, live, tan = partials(g, x), active(g), {}
+    for n in g.order:
+        if n in live:
+            tan[n] = 1.0 if n == g.input else sum(
+                d[(p, n)] * tan[p] for p in dict.fromkeys(g.parents(n)) if p in live)
+    return tan
+
+
+def adjoints(g, x):
+    d, live, kids, adj = partials(g, x), active(g), children(g), {}
+    for n in reversed(g.order):
+        if n in live:
+            adj[n] = 1.0 if n == g.output else sum(d[(n, c)] * adj[c] for c in kids[n] if c in live)
+    return adj
+
+
+def _finite_case(g, x):
+    values = list(g.values(x).values()) + list(partials(g, x).values()) + \
+        list(tangents(g, x).values()) + list(adjoints(g, x).values())
+    return all(math.isfinite(v) and abs(v) < 1e6 for v in values)
+
+
+_UNARY = ["neg", "square", "reciprocal", "sqrt", "exp", "log", "sin", "cos"]
+_BINARY = ["add", "sub", "mul", "div", "pow"]
+
+
+def random_graph(rng, points, size):
+    """A graph of `size` operations whose values and derivatives are finite at `points`, in
+    which every node leads to the output (so every edge lies on a path)."""
+    for _ in range(500):
+        nodes = {"x": ("input",)}
+        names = ["x"]
+        for i in range(size):
+            name = f"v{i + 1}"
+            if rng.random() < 0.15:
+                nodes[name] = ("const", float(rng.choice([0.5, 2.0, 3.0, -1.5])))
+            elif rng.random() < 0.5:
+                nodes[name] = (str(rng.choice(_UNARY)), str(rng.choice(names[-3:])))
+            else:
+                op = str(rng.choice(_BINARY))
+                first = str(rng.choice(names[-3:]))
+                second = str(rng.choice(names))
+                if op == "pow":
+                    nodes[f"{name}k"] = ("const", float(rng.choice([2.0, 3.0])))
+                    names.append(f"{name}k")
+                    second = f"{name}k"
+                nodes[name] = (op, first, second) if rng.random() < 0.5 or op == "pow" else (op, second, first)
+            names.append(name)
+        g = _pruned(nodes)
+        if g is None or len(paths(g)) < 2:
+            continue
+        if all(_finite_case(g, x) for x in points):
+            return g.as_dict()
+    raise RuntimeError("could not draw a well-behaved random graph")
+
+
+def _pruned(nodes):
+    g = Graph(nodes)
+    needed = {g.output}
+    for n in reversed(g.order):
+        if n in needed:
+            needed.update(g.parents(n))
+    if g.input not in needed:
+        return None
+    return Graph({n: nodes[n] for n in g.order if n in needed})
+
+
+def _points(rng, n):
+    return [float(rng.choice([-1, 1]) * rng.uniform(0.3, 2.5)) for _ in range(n)]
+
+
+def graph_cases(rng=None):
+    """(name, graph, x) triples: the example graph when visible; f's graph and random graphs
+    when hidden."""
+    if rng is None:
+        return [("y = sin(3x) exp(x) + x^2", EXAMPLE_GRAPH, x) for x in (0.5, -1.2)]
+    cases = [("of f", F_GRAPH, x) for x in _points(rng, 3)]
+    for size in (5, 7):
+        points = _points(rng, 2)
+        graph = random_graph(rng, points, size)
+        cases += [("drawn at random", graph, x) for x in points]
+    return cases
+
+
+def q5_cases(rng=None):
+    points = [0.5, 1.5, -2.0] if rng is None else [float(rng.choice([-1, 1]) * rng.uniform(0.2, 6.0))
+                                                   for _ in range(6)]
+    return {"points": points}
+
+
+def q6_cases(rng=None):
+    out = []
+    for name, graph, x in graph_cases(rng):
+        g = Graph(graph)
+        out.append({"name": name, "graph": graph, "x": x, "partials": partials(g, x),
+                    "paths": paths(g), "derivative": tangents(g, x)[g.output]})
+    return out
+
+
+def q7_cases(rng=None):
+    out = []
+    for name, graph, x in graph_cases(rng):
+        g = Graph(graph)
+        out.append({"name": name, "graph": graph, "x": x, "tangents": tangents(g, x),
+                    "adjoints": adjoints(g, x), "derivative": tangents(g, x)[g.output]})
+    return out
+
+
+# -- all questions --------------------------------------------------------------------------------
+def cases(question, rng=None):
+    """The cases of a question: the visible ones (rng None) or hidden ones drawn from rng."""
+    if question == "q1":
+        return q1_expected(q1_cases(rng))
+    return {"q2": q2_cases, "q3": q3_cases, "q4": q4_cases, "q5": q5_cases, "q6": q6_cases,
+            "q7": q7_cases, "q8": q8_cases}[question](rng)
+
+
+QUESTIONS = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
+
+
+def visible_cases():
+    return {q: cases(q) for q in QUESTIONS}
