@@ -25,3 +25,13 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Released test cells lack their hidden region, so nbgrader's checksum comparison warns for
+# every one of them (nbgrader #1961); this OverwriteCells stays quiet exactly in that case.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autodiff_instructor.overwrite.OverwriteCellsKnowingHiddenTests",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

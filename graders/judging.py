@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 # Bound at import: these checks also run in the student's own kernel (Colab, plain nbgrader),
 # where student code may patch builtins after the checks were imported.
-from builtins import abs, float, int, isinstance, len, repr, str, type  # noqa: A004
+from builtins import abs, float, int, isinstance, len, repr, round, str, type  # noqa: A004
 
 from . import families
 from .plain import (ExceptionRecord, FigureRecord, FunctionSpec, OpaqueRecord, PlainDataError,
@@ -226,9 +226,14 @@ def as_float(ctx, value, what):
 
 
 def as_int(ctx, value, what):
+    """A whole number. A float from a fit (np.polyfit, say) counts when it is one, to rounding."""
+    if type(value) is float and value == value and abs(value) < 1e15:
+        nearest = round(value)
+        if abs(value - nearest) <= 1e-6 * max(1.0, abs(value)):
+            return int(nearest)
     if type(value) is not int:
-        ctx.fail(f"{what} should be an integer count", "an int", show(value),
-                 "use the .total of the object count_ops returns")
+        ctx.fail(f"{what} should be a whole-number count", "an int", show(value),
+                 "a count of operations or elements is a whole number")
     return value
 
 

@@ -95,7 +95,7 @@ from autodiff_battery import TYPICAL_MISTAKES as WRONG  # noqa: E402
 # (points expected, text the feedback must contain) per autograded cell of the wrong student
 WRONG_EXPECTED = {
     "q1_visible_tests": (1, None),
-    "q1_hidden_tests": (0, "derivative_counts(f, x)['f']"),
+    "q1_hidden_tests": (0, "predicted_costs(g, n)["),
     "q2_visible_tests": (1, None),
     "q2_hidden_tests": (0, "gradients from several backward() calls on one graph add up"),
     "q3_visible_tests": (0, "with sum(a) < 0"),
@@ -109,7 +109,7 @@ WRONG_EXPECTED = {
     "q7_visible_tests": (0, "forward_tangents(graph, x)['p'] on the graph"),
     "q7_hidden_tests": (0, "forward_tangents(graph, x) is wrong at a node on hidden case"),
     "q8_visible_tests": (1, None),
-    "q8_hidden_tests": (0, "raised KeyError"),
+    "q8_hidden_tests": (0, "crossover_m(n) on hidden case"),
 }
 
 CHEAT = {   # tricks that must not earn points
@@ -139,15 +139,15 @@ math.log = lambda v: 0.0
 graph = {"x": ("input",), "f": ("sin", "x")}
 ''',
     "q8_answer": '''
-class Yes(str):
+class Same(int):
     def __eq__(self, other): return True
-    __hash__ = str.__hash__
+    __hash__ = int.__hash__
 
-def jacobian_counts(f, x):
-    return {"jacfwd": 0, "jacrev": 0}
+def predicted_jacobian_calls(n, m):
+    return {"jacfwd": Same(0), "jacrev": Same(0)}
 
-def cheaper_mode(n, m):
-    return Yes("whichever")
+def crossover_m(n):
+    return Same(0)
 ''',
 }
 
@@ -168,6 +168,9 @@ def _nbgrader(root, *args):
     assert result.returncode == 0, f"nbgrader {args[0]} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
+
+# The cheater also rewrites a locked test cell; nbgrader must restore it and say so.
+TAMPERED_TEST = "pass  # nothing to check here"
 
 # A student's extra cell that prints the hidden inputs' seeds as plain nbgrader computes them
 # (under plain nbgrader the instructor's package is importable from student code).
@@ -193,14 +196,16 @@ def graded(tmp_path_factory):
         "solutions": _read(root / "source" / ASSIGNMENT / NOTEBOOK),
         "untouched": release,
         "wrong": _fill(_fill(release, build_answers_from_source(root)), WRONG),
-        "cheater": _fill(_fill(release, build_answers_from_source(root)), CHEAT),
+        "cheater": _fill(_fill(release, build_answers_from_source(root)),
+                         dict(CHEAT, q5_visible_tests=TAMPERED_TEST)),
         "probe": probe,
     }
     for student, nb in students.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, str(folder / NOTEBOOK))
-    _nbgrader(root, "autograde", ASSIGNMENT, "--force")
+    log = _nbgrader(root, "autograde", ASSIGNMENT, "--force")
+    (root / "autograde.log").write_text(log.stdout + log.stderr)
     _nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
     _nbgrader(root, "export")
     from nbgrader.api import Gradebook
@@ -291,6 +296,17 @@ def test_patched_numpy_builtins_and_always_equal_objects_earn_nothing(graded):
     # the cheater's honest answers still count: one student's tricks do not break other checks
     assert _score(gb, "cheater", "q1_hidden_tests") == 2
     assert _score(gb, "cheater", "q4_hidden_tests") == 2
+
+
+def test_only_changed_locked_cells_are_reported(graded):
+    """nbgrader #1961: a released test cell lacks its hidden region, which plain nbgrader
+    reports as a changed checksum for every student; the course's OverwriteCells does not,
+    and still reports the one test cell a student did rewrite."""
+    root, gb, _ = graded
+    warnings = [line for line in (root / "autograde.log").read_text().splitlines()
+                if "has changed!" in line]
+    assert len(warnings) == 1 and "q5_visible_tests" in warnings[0], warnings
+    assert _score(gb, "cheater", "q5_visible_tests") == 0     # the restored test ran
 
 
 def test_feedback_shows_messages_but_not_hidden_test_code(graded):

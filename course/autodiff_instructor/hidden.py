@@ -18,10 +18,9 @@ def _cases(question, student, answers):
     return reference.cases(question, np.random.default_rng(seeds.seed(question, student, answers)))
 
 
-def q1(derivative_counts, gradient_hessian_counts, student=None, answers=None):
+def q1(predicted_costs, student=None, answers=None):
     ctx = Context("q1", hidden=True)
-    checks.judge_q1(ctx, *handles([(derivative_counts, "derivative_counts"),
-                                   (gradient_hessian_counts, "gradient_hessian_counts")]),
+    checks.judge_q1(ctx, *handles([(predicted_costs, "predicted_costs")]),
                     _cases("q1", student, answers))
     ctx.passed("hidden checks")
 
@@ -71,8 +70,8 @@ def q7(forward_tangents, backward_adjoints, student=None, answers=None):
     ctx.passed("hidden checks (the graph of f and graphs drawn at random)")
 
 
-def q8(jacobian_counts, cheaper_mode, student=None, answers=None):
+def q8(predicted_jacobian_calls, crossover_m, student=None, answers=None):
     ctx = Context("q8", hidden=True)
-    checks.judge_q8(ctx, *handles([(jacobian_counts, "jacobian_counts"),
-                                   (cheaper_mode, "cheaper_mode")]), _cases("q8", student, answers))
+    checks.judge_q8(ctx, *handles([(predicted_jacobian_calls, "predicted_jacobian_calls"),
+                                   (crossover_m, "crossover_m")]), _cases("q8", student, answers))
     ctx.passed("hidden checks")

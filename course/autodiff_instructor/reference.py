@@ -18,74 +18,122 @@ from graders.graph_values import Graph
 from graders.judging import quiet
 from graders.plain import to_plain
 
-# -- Q1 and Q8: costs counted in primitive operations -------------------------------------------
-SCALAR_FAMILIES = ["sin_exp", "tanh_over_quadratic", "log_cos", "gauss_plus_sin_cubed"]
+# -- Q1 and Q8: costs predicted from a few small measurements ------------------------------------
 VECTOR_FAMILIES = ["sum_tanh_times_x", "sum_gauss", "sum_sin_times_sum_squares"]
 Q2_FAMILIES = ["sum_x_sin", "sum_exp_over_quadratic", "sum_tanh_squared", "sum_cubic"]
+FIT_SIZES = (2, 3, 4)        # the sizes a law is read from
+PROOF_SIZES = (5, 6, 9)      # the sizes it must then predict exactly
 
 
 def count(fn, x):
     with quiet():
-        return int(ag.count_ops(fn, ag.tensor(x)).total)
+        return ag.count_ops(fn, ag.tensor(x))
 
 
-def derivative_counts(spec, x):
-    f = families.build(spec)
-    return {"f": count(f, x), "df": count(ag.grad(f), x), "d2f": count(ag.grad(ag.grad(f)), x)}
+def law(measure):
+    """The polynomial of degree at most 2 through ``measure`` at FIT_SIZES, as a function of n.
+
+    Costs counted on arrays are exact polynomials in the size: each primitive call costs one,
+    and its result has 1, n or n*n elements. Newton's forward differences keep it in integers.
+    The law is checked on PROOF_SIZES before it is used, so an expected value is never a guess.
+    """
+    y0, y1, y2 = (measure(k) for k in FIT_SIZES)
+    first, second = y1 - y0, y2 - 2 * y1 + y0
+    base = FIT_SIZES[0]
+
+    def at(n):
+        return y0 + first * (n - base) + second * (n - base) * (n - base - 1) // 2
+
+    for k in PROOF_SIZES:
+        if at(k) != measure(k):
+            raise RuntimeError(f"the cost law read at sizes {FIT_SIZES} misses size {k}")
+    return at
 
 
-def gradient_hessian_counts(spec, x):
+def derivative_costs(spec):
+    """{metric: law} for the gradient and the Hessian of a vector family: calls and elements."""
     g = families.build(spec)
-    return {"grad": count(ag.grad(g), x), "hessian": count(ag.hessian(g), x)}
+    points = lambda n: np.linspace(-0.9, 0.9, n)  # noqa: E731 - counts do not depend on values
+    costs = {}
+    for name, transform in (("grad", ag.grad(g)), ("hessian", ag.hessian(g))):
+        costs[f"{name}_calls"] = law(lambda n: count(transform, points(n)).total)
+        costs[f"{name}_elements"] = law(lambda n: count(transform, points(n)).elements)
+    return costs
 
 
-def jacobian_counts(spec, x):
-    f = families.build(spec)
-    return {"jacfwd": count(ag.jacfwd(f), x), "jacrev": count(ag.jacrev(f), x)}
+def predicted_costs(spec, n):
+    return {metric: int(at(n)) for metric, at in derivative_costs(spec).items()}
 
 
-def _coefficient(rng):
-    return 1.0 if rng.random() < 0.3 else float(np.round(rng.uniform(0.5, 2.0), 2))
+def make_f(n, m, seed=0):
+    """The map of question 8, as the notebook's given cell writes it."""
+    A = ag.tensor(np.random.default_rng(seed).normal(size=(m, n)))
+    return lambda x: ag.tanh(A @ x)
+
+
+def jacobian_laws():
+    """(calls of jacfwd as a function of n, calls of jacrev as a function of m) for make_f.
+
+    Each is read with the other size held at two values, which must agree: forward mode's
+    cost does not depend on m, nor reverse mode's on n, for this map.
+    """
+    def calls(transform, n, m):
+        return count(transform(make_f(n, m)), np.linspace(-1.0, 1.0, n)).total
+
+    laws = []
+    for transform, vary in ((ag.jacfwd, "n"), (ag.jacrev, "m")):
+        by_other = [law(lambda k: calls(transform, *((k, other) if vary == "n" else (other, k))))
+                    for other in (1, 3)]
+        if any(by_other[0](k) != by_other[1](k) for k in (1, 7, 50)):
+            raise RuntimeError(f"{transform.__name__}'s cost depends on both sizes")
+        laws.append(by_other[0])
+    return tuple(laws)
+
+
+def predicted_jacobian_calls(n, m):
+    forward, reverse = jacobian_laws()
+    return {"jacfwd": int(forward(n)), "jacrev": int(reverse(m))}
+
+
+def crossover_m(n):
+    """The largest m for which jacrev needs fewer calls than jacfwd (0 if there is none)."""
+    forward, reverse = jacobian_laws()
+    budget = forward(n)
+    if reverse(1) >= budget:
+        return 0
+    lo, hi = 1, 2
+    while reverse(hi) < budget:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:           # reverse(lo) < budget <= reverse(hi): reverse grows with m
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if reverse(mid) < budget else (lo, mid)
+    return lo
 
 
 def q1_cases(rng=None):
     if rng is None:
-        return {"scalar": [{"f": {"family": "sin_exp", "a": 1.0, "b": 1.0}, "x": 0.7}],
-                "vector": [{"g": {"family": "sum_tanh_times_x", "a": 1.0},
-                            "x": np.linspace(0.1, 1.0, 4)}]}
-    scalar = [{"f": {"family": name, "a": _coefficient(rng), "b": _coefficient(rng)},
-               "x": float(rng.uniform(-2, 2))} for name in SCALAR_FAMILIES[1:]]
-    vector = [{"g": {"family": name, "a": _coefficient(rng)},
-               "x": rng.uniform(-1, 1, size=int(rng.integers(2, 9)))} for name in VECTOR_FAMILIES]
-    return {"scalar": scalar, "vector": vector}
-
-
-def q1_expected(cases):
-    for case in cases["scalar"]:
-        case["expected"] = derivative_counts(case["f"], case["x"])
-    for case in cases["vector"]:
-        case["expected"] = gradient_hessian_counts(case["g"], case["x"])
-    return cases
+        picks = [("sum_tanh_times_x", 1.0, 50)]
+    else:
+        picks = [(name, _coefficient(rng), int(rng.integers(10_000, 1_000_000)))
+                 for name in VECTOR_FAMILIES]
+    return [{"g": {"family": name, "a": a}, "n": n,
+             "expected": predicted_costs({"family": name, "a": a}, n)} for name, a, n in picks]
 
 
 def q8_cases(rng=None):
     if rng is None:
-        shapes = [(2, 16, 0), (16, 2, 0)]
+        sizes, crossings = [(2000, 50), (50, 2000)], [16]
     else:
-        shapes = []
-        for _ in range(4):
-            small, large = int(rng.integers(1, 4)), int(rng.integers(12, 30))
-            n, m = (small, large) if rng.random() < 0.5 else (large, small)
-            shapes.append((n, m, int(rng.integers(0, 1000))))
-    cases = []
-    for n, m, seed in shapes:
-        A = np.random.default_rng(seed).normal(size=(m, n))
-        spec = {"family": "tanh_linear", "A": A}
-        x = np.linspace(-1.0, 1.0, n)
-        counts = jacobian_counts(spec, x)
-        cases.append({"f": spec, "x": x, "n": n, "m": m, "counts": counts,
-                      "cheaper": "forward" if counts["jacfwd"] < counts["jacrev"] else "reverse"})
-    return cases
+        sizes = [(int(rng.integers(1_000, 1_000_000)), int(rng.integers(1_000, 1_000_000)))
+                 for _ in range(3)]
+        crossings = [int(rng.integers(20, 100_000)) for _ in range(2)]
+    return {"sizes": [{"n": n, "m": m, "expected": predicted_jacobian_calls(n, m)}
+                      for n, m in sizes],
+            "crossover": [{"n": n, "expected": crossover_m(n)} for n in crossings]}
+
+
+def _coefficient(rng):
+    return 1.0 if rng.random() < 0.3 else float(np.round(rng.uniform(0.5, 2.0), 2))
 
 
 # -- Q2: backward twice ---------------------------------------------------------------------------
@@ -369,9 +417,7 @@ def q7_cases(rng=None):
 # -- all questions --------------------------------------------------------------------------------
 def cases(question, rng=None):
     """The cases of a question: the visible ones (rng None) or hidden ones drawn from rng."""
-    if question == "q1":
-        return q1_expected(q1_cases(rng))
-    return {"q2": q2_cases, "q3": q3_cases, "q4": q4_cases, "q5": q5_cases, "q6": q6_cases,
+    return {"q1": q1_cases, "q2": q2_cases, "q3": q3_cases, "q4": q4_cases, "q5": q5_cases, "q6": q6_cases,
             "q7": q7_cases, "q8": q8_cases}[question](rng)
 
 

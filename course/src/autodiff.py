@@ -34,81 +34,106 @@ from graders import checks
 
 
 # %% [markdown]
-# ## Question 1 ({{points q1}}). Why is the second derivative so much dearer than the first?
+# ## Question 1 ({{points q1}}). What a gradient and a Hessian cost, predicted before measured
 #
-# A derivative by reverse mode costs a small multiple of the function itself. Differentiate the
-# derivative again and the multiple compounds. Measure it: `ag.count_ops(fn, *args)` runs
-# `fn(*args)` once and returns an object whose `.total` is the number of primitive operations
-# the library applied (forward and backward).
+# `ag.count_ops(fn, *args)` runs `fn(*args)` once and returns an object with two measures of
+# its cost:
+#
+# * `.total`, the number of **primitive calls** the library made (forward and backward). One
+#   call on an array of n numbers counts once, whatever n is, so this is not the arithmetic.
+# * `.elements`, the sum of the sizes of all results those calls computed. Each element costs
+#   a few floating-point operations, so this follows the **flops**.
+#
+# The lecture on higher-order derivatives measures both for gradients and Hessians. Here you
+# predict them for sizes far too large to run: at n = 100,000 the Hessian alone has 10^10
+# entries. Measure at a few small n, decide how each cost grows, and extrapolate.
 #
 # Write
 #
-# * `derivative_counts(f, x)` for a scalar function `f` and a scalar tensor `x`: a dict with the
-#   op counts `"f"` of `f(x)`, `"df"` of `ag.grad(f)(x)` and `"d2f"` of `ag.grad(ag.grad(f))(x)`;
-# * `gradient_hessian_counts(g, x)` for `g` from R^n to R and a vector `x`: a dict with the op
-#   counts `"grad"` of `ag.grad(g)(x)` and `"hessian"` of `ag.hessian(g)(x)`.
+# * `predicted_costs(g, n)` for a function `g` from R^n to R (written with `ag` operations, for
+#   any n) and a size `n`: a dict with the predicted counts `"grad_calls"` and
+#   `"grad_elements"` of `ag.grad(g)` at an input of size n, and `"hessian_calls"` and
+#   `"hessian_elements"` of `ag.hessian(g)` there. Every prediction is a whole number and must
+#   be exact. Measuring at the size n itself will not finish in time.
 
 # %% nbgrader={"grade": false, "grade_id": "q1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-def derivative_counts(f, x):
-    return {"f": ag.count_ops(f, x).total,
-            "df": ag.count_ops(ag.grad(f), x).total,
-            "d2f": ag.count_ops(ag.grad(ag.grad(f)), x).total}
+def predicted_costs(g, n):
+    def measure(transform, k):
+        count = ag.count_ops(transform, ag.tensor(np.linspace(-0.9, 0.9, k)))
+        return count.total, count.elements
 
-
-def gradient_hessian_counts(g, x):
-    return {"grad": ag.count_ops(ag.grad(g), x).total,
-            "hessian": ag.count_ops(ag.hessian(g), x).total}
+    predictions = {}
+    for name, transform in (("grad", ag.grad(g)), ("hessian", ag.hessian(g))):
+        at2, at3, at4 = (measure(transform, k) for k in (2, 3, 4))
+        for i, metric in enumerate(("calls", "elements")):
+            first, second = at3[i] - at2[i], at4[i] - 2 * at3[i] + at2[i]
+            # Newton's forward differences: the quadratic through the three measurements
+            predictions[f"{name}_{metric}"] = (at2[i] + first * (n - 2)
+                                               + second * (n - 2) * (n - 3) // 2)
+    return predictions
 ### END SOLUTION
 
 
 # %% [markdown]
-# Your measurements (run after answering):
+# Your predictions beside measurements, where measuring is still possible (run after
+# answering). The first line shows how f, f' and f'' compare for a scalar function.
 
 # %%
 f = lambda x: ag.sin(x) * ag.exp(x)
-print("f(x) = sin(x) exp(x):", derivative_counts(f, ag.tensor(0.7)))
+x0 = ag.tensor(0.7)
+print("calls of f, f', f'':", [ag.count_ops(fn, x0).total
+                               for fn in (f, ag.grad(f), ag.grad(ag.grad(f)))])
 
 g = lambda x: ag.sum(ag.tanh(x) * x)
-print(f"{'n':>4} {'g':>6} {'grad':>6} {'hessian':>8}")
-for n in (1, 2, 4, 8, 16):
-    x = ag.tensor(np.linspace(0.1, 1.0, n))
-    costs = gradient_hessian_counts(g, x)
-    print(f"{n:>4} {ag.count_ops(g, x).total:>6} {costs['grad']:>6} {costs['hessian']:>8}")
+print(f"{'':>4} {'gradient, measured':>22} {'predicted':>16} {'Hessian, measured':>22} {'predicted':>16}")
+print(f"{'n':>4}" + f" {'calls':>10} {'elements':>11} {'calls':>7} {'elements':>8}" * 2)
+for n in (1, 2, 4, 8, 16, 32):
+    x = ag.tensor(np.linspace(-0.9, 0.9, n))
+    grad, hess = ag.count_ops(ag.grad(g), x), ag.count_ops(ag.hessian(g), x)
+    p = predicted_costs(g, n)
+    print(f"{n:>4} {grad.total:>10} {grad.elements:>11} {p['grad_calls']:>7} {p['grad_elements']:>8}"
+          f" {hess.total:>10} {hess.elements:>11} {p['hessian_calls']:>7} {p['hessian_elements']:>8}")
 
 # %% nbgrader={"grade": true, "grade_id": "q1_visible_tests", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # Visible tests for q1 (1 point): run this cell to check your answer.
-checks.q1_visible(derivative_counts, gradient_hessian_counts)
+checks.q1_visible(predicted_costs)
 
 # %% nbgrader={"grade": true, "grade_id": "q1_hidden_tests", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 2}
 # Hidden tests for q1 (2 points) run here when your notebook is graded,
 # on inputs you have not seen: make your answer work for any input.
 ### BEGIN HIDDEN TESTS
 from autodiff_instructor import hidden
-hidden.q1(derivative_counts, gradient_hessian_counts)
+hidden.q1(predicted_costs)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Q1 (written).** From your numbers: how do the costs of f, f' and f'' compare, and how do the
-# costs of the gradient and of the Hessian grow with n? Explain why, in terms of what the second
-# differentiation has to differentiate.
+# **Q1 (written).** From your table: how do the calls and the elements of the gradient grow with
+# n, and those of the Hessian? Explain each law from how reverse mode and forward-over-reverse
+# work. Then say which of the two measures tells you about running time for large n, and why
+# "the gradient's cost does not grow with n" is true of one and false of the other.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q1_written", "locked": false, "schema_version": 3, "solution": true, "task": false, "points": 2}
-# **Model answer (instructors only).** f' by reverse mode is a forward pass plus a backward pass that applies each primitive's
-# derivative rule, so it costs a small constant times f. For f'' the library records that
-# backward pass itself (`create_graph`) and differentiates the whole forward-plus-backward
-# computation again, so the constant multiplies: the count of f'' is a few times that of f', not a
-# few operations more. The gradient of g: R^n -> R stays a constant multiple of g, independent of
-# n (one backward pass gives all n partials); the Hessian has n^2 entries and is computed as n
-# derivative passes through the gradient (one column each), so its cost grows linearly with n,
-# while the gradient's cost stays flat.
+# **Model answer (instructors only).** The gradient's primitive calls stay constant in n: one
+# forward pass and one backward pass, each applying the same few primitives to whole arrays,
+# whatever their length. Its elements grow linearly in n, because every one of those calls
+# works on arrays of n numbers: the gradient costs a small constant multiple of g's own work,
+# in flops as well. The Hessian, computed as `jacfwd(grad(g))`, pushes one tangent through
+# the recorded gradient computation per input direction: n passes, so its calls grow
+# linearly in n, and since each pass again works on n-vectors (and the result has n^2
+# entries), its elements grow like n^2. For running time at large n the elements (flops) are
+# what matters: a call costs roughly the same fixed overhead whatever n is, but the arithmetic
+# inside it grows with n. "The gradient's cost is flat in n" is therefore true of the count of
+# calls, an artefact of counting whole-array operations, and false of the flops, which grow
+# with n, as g's own flops do.
 #
 # **Rubric (2 points).**
-# - 1 point: reads the measurements correctly (f'' a multiple of f'; gradient flat in n, Hessian
-#   growing about linearly in n), quoting the student's own numbers.
-# - 1 point: the reason: the second derivative differentiates the recorded derivative computation
-#   (a larger graph, including the backward rules), and a Hessian needs one pass per input
-#   dimension (n columns), whereas a gradient needs one backward pass.
+# - 1 point: the four laws read from the student's own numbers (gradient calls constant,
+#   gradient elements linear, Hessian calls linear, Hessian elements quadratic), each with its
+#   reason (one backward pass; whole-array calls on n-vectors; n forward passes through the
+#   gradient; n passes of O(n) work or n^2 entries).
+# - 1 point: calls versus flops: the elements (flops) decide the time for large n, and a flat
+#   call count does not mean a flat cost; the gradient stays a constant multiple of g in flops.
 
 # %% [markdown]
 # ## Question 2 ({{points q2}}). Running backward twice
@@ -583,75 +608,114 @@ hidden.q7(forward_tangents, backward_adjoints)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Question 8 ({{points q8}}). Forward or reverse mode?
+# ## Question 8 ({{points q8}}). Forward or reverse mode, and where they cross
 #
 # `ag.jacfwd(f)` builds the Jacobian of f: R^n → R^m by forward mode, `ag.jacrev(f)` by reverse
-# mode. Measure both for several (n, m) and find the rule.
+# mode. The rule of thumb says forward mode wins when n < m. Find the exact rule for the map
+# `make_f(n, m)` given below, counting primitive calls (`.total`), and use it where measuring
+# is out of reach.
 #
 # Write
 #
-# * `jacobian_counts(f, x)`: a dict with the op counts `"jacfwd"` of `ag.jacfwd(f)(x)` and
-#   `"jacrev"` of `ag.jacrev(f)(x)`;
-# * `cheaper_mode(n, m)`: `"forward"` or `"reverse"`, whichever mode your measurements say builds
-#   the Jacobian of a function from R^n to R^m with fewer operations (for n and m far apart).
+# * `predicted_jacobian_calls(n, m)`: a dict with the predicted `.total` of
+#   `ag.count_ops(ag.jacfwd(f), x)` as `"jacfwd"` and of `ag.jacrev(f)` as `"jacrev"`, for
+#   `f = make_f(n, m)` and an input `x` of size n, for n and m up to a million;
+# * `crossover_m(n)`: for `make_f(n, m)` with this n, the largest m for which reverse mode
+#   needs fewer primitive calls than forward mode (0 if there is none).
 
-# %% nbgrader={"grade": false, "grade_id": "q8_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
-### BEGIN SOLUTION
-def jacobian_counts(f, x):
-    return {"jacfwd": ag.count_ops(ag.jacfwd(f), x).total,
-            "jacrev": ag.count_ops(ag.jacrev(f), x).total}
-
-
-def cheaper_mode(n, m):
-    return "forward" if n < m else "reverse"
-### END SOLUTION
-
-
-# %%
+# %% nbgrader={"grade": false, "grade_id": "q8_given", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def make_f(n, m, seed=0):
+    """A map from R^n to R^m: tanh of a fixed random m-by-n matrix times x."""
     A = ag.tensor(np.random.default_rng(seed).normal(size=(m, n)))
     return lambda x: ag.tanh(A @ x)
 
+# %% nbgrader={"grade": false, "grade_id": "q8_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+def _calls(transform, n, m):
+    return ag.count_ops(transform(make_f(n, m)), ag.tensor(np.linspace(-1.0, 1.0, n))).total
 
-print(f"{'n':>4} {'m':>4} {'jacfwd':>8} {'jacrev':>8}  cheaper")
-for n, m in ((1, 16), (2, 16), (4, 16), (16, 16), (16, 4), (16, 2), (16, 1)):
-    costs = jacobian_counts(make_f(n, m), ag.tensor(np.linspace(-1, 1, n)))
-    print(f"{n:>4} {m:>4} {costs['jacfwd']:>8} {costs['jacrev']:>8}  {cheaper_mode(n, m)}")
+
+def predicted_jacobian_calls(n, m):
+    # Forward mode: one pass per input, whatever m is. Reverse mode: one pass per output.
+    forward_1, forward_2 = _calls(ag.jacfwd, 1, 1), _calls(ag.jacfwd, 2, 1)
+    reverse_1, reverse_2 = _calls(ag.jacrev, 1, 1), _calls(ag.jacrev, 1, 2)
+    return {"jacfwd": forward_1 + (forward_2 - forward_1) * (n - 1),
+            "jacrev": reverse_1 + (reverse_2 - reverse_1) * (m - 1)}
+
+
+def crossover_m(n):
+    forward = predicted_jacobian_calls(n, 1)["jacfwd"]
+    reverse_1 = predicted_jacobian_calls(1, 1)["jacrev"]
+    per_output = predicted_jacobian_calls(1, 2)["jacrev"] - reverse_1
+    # the largest m with reverse_1 + per_output * (m - 1) < forward
+    return max(0, -(-(forward - reverse_1) // per_output))
+### END SOLUTION
+
+
+# %% [markdown]
+# Your predictions beside measurements (run after answering), then the two costs for n = 16 as
+# m grows, with your crossover marked.
+
+# %%
+print(f"{'n':>4} {'m':>4} {'jacfwd':>8} {'predicted':>10} {'jacrev':>8} {'predicted':>10}")
+for n, m in ((1, 16), (4, 16), (16, 16), (16, 4), (16, 1)):
+    x = ag.tensor(np.linspace(-1.0, 1.0, n))
+    fwd = ag.count_ops(ag.jacfwd(make_f(n, m)), x).total
+    rev = ag.count_ops(ag.jacrev(make_f(n, m)), x).total
+    p = predicted_jacobian_calls(n, m)
+    print(f"{n:>4} {m:>4} {fwd:>8} {p['jacfwd']:>10} {rev:>8} {p['jacrev']:>10}")
+
+# %%
+import matplotlib.pyplot as plt
+
+n = 16
+ms = np.arange(1, 25)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(ms, [predicted_jacobian_calls(n, m)["jacfwd"] for m in ms], "o-", label="jacfwd")
+ax.plot(ms, [predicted_jacobian_calls(n, m)["jacrev"] for m in ms], "s-", label="jacrev")
+ax.axvline(crossover_m(n) + 0.5, color="gray", ls="--", label=f"crossover (m = {crossover_m(n)})")
+ax.set_xlabel("m, the number of outputs (n = 16 inputs)")
+ax.set_ylabel("primitive calls")
+ax.legend()
+plt.show()
 
 # %% nbgrader={"grade": true, "grade_id": "q8_visible_tests", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # Visible tests for q8 (1 point): run this cell to check your answer.
-checks.q8_visible(jacobian_counts, cheaper_mode)
+checks.q8_visible(predicted_jacobian_calls, crossover_m)
 
 # %% nbgrader={"grade": true, "grade_id": "q8_hidden_tests", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 2}
 # Hidden tests for q8 (2 points) run here when your notebook is graded,
 # on inputs you have not seen: make your answer work for any input.
 ### BEGIN HIDDEN TESTS
 from autodiff_instructor import hidden
-hidden.q8(jacobian_counts, cheaper_mode)
+hidden.q8(predicted_jacobian_calls, crossover_m)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Q8 (written).** State the rule you measured. Then compare the two modes on the memory they need
-# for intermediate values, on what can run in parallel, and on the sizes of the vectors and
-# matrices involved. Which mode does training a neural network use, and why?
+# **Q8 (written).** State the rule you found, and explain why the crossover is not at m = n.
+# Then compare the two modes on the memory they need for intermediate values and on the sizes
+# of the vectors each pass pushes. Which mode does training a neural network use, and why?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q8_written", "locked": false, "schema_version": 3, "solution": true, "task": false, "points": 2}
-# **Model answer (instructors only).** Forward mode gives one Jacobian column per pass, so it needs n passes; reverse mode gives one
-# row per pass (after one forward pass), so it needs m: forward wins when n << m, reverse when
-# m << n. Memory: forward mode carries one tangent alongside each value and can forget values as
-# it goes; reverse mode must store the intermediates of the whole forward pass until the backward
-# pass has used them (memory grows with the length of the computation; checkpointing trades it
-# for recomputation). Parallelism: the n JVPs (or m VJPs) are independent and can run at once,
-# and forward mode runs in step with the evaluation; a backward pass must wait for the forward
-# pass to end and then runs in reverse order. Sizes: a JVP pushes vectors of the input's size, a
-# VJP vectors of the output's size. Training has millions of parameters and a scalar loss
-# (m = 1), so reverse mode (backpropagation) gives the whole gradient in one backward pass.
+# **Model answer (instructors only).** Forward mode builds the Jacobian one column per pass, so
+# its cost grows with n and not with m; reverse mode builds it one row per pass, so its cost
+# grows with m and not with n. Each is linear, but with its own constants: a reverse pass
+# costs more primitive calls than a forward pass (it runs the function once and then the
+# backward rules, with their extra broadcasts and sums), so reverse mode is cheaper only
+# while m is somewhat below n (the plot above marks where, for n = 16), not all the way to m = n. Memory:
+# forward mode carries one tangent beside each value and can forget values as it goes;
+# reverse mode keeps the intermediates of the whole forward pass until the backward pass has
+# used them (memory grows with the length of the computation; checkpointing trades it for
+# recomputation). Sizes: a JVP pushes vectors of the input's size, a VJP of the output's.
+# Training has millions of parameters and one scalar loss (m = 1), so reverse mode
+# (backpropagation) gives the whole gradient in one backward pass.
 #
 # **Rubric (2 points).**
-# - 0.5 point: the rule (cost of forward ~ n passes, reverse ~ m passes; pick the smaller side).
+# - 0.5 point: the rule, forward cost linear in n and reverse cost linear in m, with the
+#   crossover off m = n because the two passes cost different constants (the student's own
+#   measured laws).
 # - 0.5 point: memory: reverse mode stores the forward pass's intermediates; forward does not.
-# - 0.5 point: parallelism / ordering: independent passes in parallel; backward needs the finished
-#   forward pass and runs sequentially in reverse.
+# - 0.5 point: sizes: a JVP carries input-sized tangents, a VJP output-sized cotangents.
 # - 0.5 point: scalar loss with many parameters -> reverse mode (backpropagation).
 
 # %% [markdown]
