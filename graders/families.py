@@ -1,6 +1,6 @@
 """Named families of functions that the checks hand to a student's function.
 
-Some questions take a function as an argument (``derivative_counts(f, x)``). A check never
+Some questions take a function as an argument (``predicted_costs(g, n)``). A check never
 sends code to the student's side: it sends a *spec*, plain data naming a family from this
 public module and its coefficients, and the student's side rebuilds the function here. The
 families are public; which ones a hidden test uses, and with which coefficients, is drawn
