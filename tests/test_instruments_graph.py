@@ -30,8 +30,8 @@ def test_matplotlib_drawing_has_nodes_values_and_partials(tr, tmp_path):
     d = ag.draw_graph(tr, edge_labels=True, overlay="adjoint", engine="matplotlib")
     assert d.engine == "matplotlib"
     svg = _svg_root(d)
-    for text in ["v_2 = v_{-1} × v_0", "0.6931", "∂v_4/∂v_0 = cos(v_0) = 0.2837",
-                 "v̄_0 = 1.716", "v̄_{-1} = 5.5"]:
+    for text in ["v₂ = v₋₁ × v₀", "0.6931", "∂v₄/∂v₀ = cos(v₀) = 0.2837",
+                 "v̄₀ = 1.716", "v̄₋₁ = 5.5"]:
         assert text in svg
     png = d.save(tmp_path / "graph.png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
@@ -52,7 +52,7 @@ def test_graph_structure_and_dot_source(tr):
 def test_tangent_overlay_uses_the_forward_sweep(tr):
     tr.forward(seed=(0.0, 1.0))
     svg = ag.draw_graph(tr, overlay="tangent", engine="matplotlib")._repr_svg_()
-    assert "v̇_4 = 0.2837" in svg and "v̇_{-1} = 0" in svg
+    assert "v̇₄ = 0.2837" in svg and "v̇₋₁ = 0" in svg
 
 
 @needs_dot
@@ -60,7 +60,7 @@ def test_graphviz_engine(tr, tmp_path):
     d = ag.draw_graph(tr, edge_labels=True, overlay="adjoint", engine="graphviz")
     assert d.engine == "graphviz"
     svg = _svg_root(d)
-    assert "cos(v_0)" in svg
+    assert "cos(v₀)" in svg and "v_{-1}" not in svg
     assert open(d.save(tmp_path / "g.png"), "rb").read(4) == b"\x89PNG"
 
 
@@ -108,3 +108,36 @@ def test_sweep_widget_slider_shows_each_step(tr):
     assert (slider.min, slider.max) == (0, len(tr.reverse().steps) - 1)
     slider.value = 3                       # moving the slider redraws without error
     assert box.frames[3].title.startswith("reverse step 3: v̄_0 = v̄_4 cos(v_0)")
+
+
+def _chain(x):
+    for _ in range(14):
+        x = ag.sin(x) * x + 1.5
+    return x
+
+
+def _png_width(png):
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big")
+
+
+def _svg_width_px(svg):
+    width = ET.fromstring(svg.encode()).get("width")
+    number, unit = re.fullmatch(r"([0-9.]+)(pt|px)?", width).groups()
+    return float(number) * (96 / 72 if unit == "pt" else 1)
+
+
+@pytest.mark.parametrize("engine", ["matplotlib", pytest.param("graphviz", marks=needs_dot)])
+def test_drawings_come_as_svg_and_png_that_fit_a_900px_output_area(engine):
+    """An untrusted notebook (every fresh clone) shows the PNG; a trusted one the SVG."""
+    wide = ag.draw_graph(ag.trace(_chain, 0.3), edge_labels=True, engine=engine)
+    bundle = wide._repr_mimebundle_()
+    assert set(bundle) == {"image/png", "image/svg+xml"}
+    assert 400 < _png_width(bundle["image/png"]) <= 900
+    assert 400 < _svg_width_px(bundle["image/svg+xml"]) <= 900
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", bundle["image/svg+xml"])
+    assert any("v₁₀" in t for t in texts) and not any("_{" in t for t in texts)
+    small = ag.draw_graph(ag.trace(ag.sin, 0.3), engine=engine)
+    assert _png_width(small._repr_mimebundle_()["image/png"]) < 600     # small ones stay small
+    assert set(ag.draw_graph(ag.trace(ag.sin, 0.3), engine=engine, format="png")
+               ._repr_mimebundle_()) == {"image/png"}

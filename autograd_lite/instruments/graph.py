@@ -2,10 +2,14 @@
 
 Two engines draw the same picture description: graphviz's ``dot`` program when it is
 installed (as on Colab), else a small layered layout drawn with matplotlib, so drawings
-work everywhere, CI included. A drawing is rendered only when it is shown or saved; in
-Jupyter it displays inline as SVG (or PNG with ``format="png"``).
+work everywhere, CI included. A drawing is rendered only when it is shown or saved.
+
+In Jupyter a drawing is stored as SVG *and* PNG: JupyterLab renders SVG only in trusted
+notebooks, and a freshly cloned notebook is untrusted, so the PNG is what most readers see
+first. Both are scaled to fit a 900 px output area.
 """
 import io
+import re
 import shutil
 import subprocess
 
@@ -18,6 +22,21 @@ ENGINES = ("auto", "graphviz", "matplotlib")
 OVERLAYS = (None, "tangent", "adjoint")
 _COLORS = {"input": "#dbeafe", "op": "#f3f4f6", "const": "#ffffff", "output": "#dcfce7"}
 _HIGHLIGHT = "#fde68a"
+MAX_WIDTH_INCHES = 9.3       # 893 px at the 96 px per inch of browsers and of dot's PNGs
+_PNG_DPI = 110
+_SUBSCRIPTS = str.maketrans("0123456789-+()", "₀₁₂₃₄₅₆₇₈₉₋₊₍₎")
+
+
+def _pretty(text):
+    """Trace names as a reader writes them: ``v_{-1}`` becomes v₋₁, ``x_1`` becomes x₁.
+
+    The trace tables keep TeX-like names (they render as math there); a drawing is plain
+    text, so the subscripts become Unicode subscript characters where they all exist."""
+    def sub(match):
+        digits = match.group(1) if match.group(1) is not None else match.group(2)
+        pretty = digits.translate(_SUBSCRIPTS)
+        return pretty if all(c in "₀₁₂₃₄₅₆₇₈₉₋₊₍₎" for c in pretty) else match.group(0)
+    return re.sub(r"_\{([^{}]*)\}|_([0-9]+)", sub, text) if text else text
 
 
 def graphviz_available():
@@ -152,20 +171,20 @@ def _dot_escape(text):
 
 
 def to_dot(spec):
-    lines = ["digraph G {", '  rankdir=LR; bgcolor="white";',
+    lines = ["digraph G {", f'  rankdir=LR; bgcolor="white"; size="{MAX_WIDTH_INCHES},40";',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9];']
     if spec.title:
-        lines.append(f'  label="{_dot_escape(spec.title)}"; labelloc=t; fontname="Helvetica";')
+        lines.append(f'  label="{_dot_escape(_pretty(spec.title))}"; labelloc=t; fontname="Helvetica";')
     for n in spec.nodes:
         color = _HIGHLIGHT if n["highlight"] else _COLORS[n["kind"]]
         shape = ', shape=ellipse' if n["kind"] == "const" else ""
-        label = "\\n".join(_dot_escape(l) for l in n["lines"])
+        label = "\\n".join(_dot_escape(_pretty(l)) for l in n["lines"])
         lines.append(f'  "{n["id"]}" [label="{label}", fillcolor="{color}"{shape}];')
     for e in spec.edges:
         attrs = []
         if e["label"]:
-            attrs.append(f'label="{_dot_escape(e["label"])}"')
+            attrs.append(f'label="{_dot_escape(_pretty(e["label"]))}"')
         if e["highlight"]:
             attrs.append('color="#d97706", penwidth=2.5')
         attrs = f" [{', '.join(attrs)}]" if attrs else ""
@@ -197,13 +216,15 @@ def _matplotlib_figure(spec):
     longest = max((max(len(l) for l in n["lines"]) for n in spec.nodes), default=4)
     longest_label = max((len(e["label"]) for e in spec.edges if e["label"]), default=0)
     col_width = max(1.6, 0.085 * longest + 0.4, 0.062 * longest_label + 0.8)
-    fig = Figure(figsize=(max(3.0, col_width * n_cols + 0.5), max(1.6, 1.05 * n_rows + 0.7)))
+    width, height = max(3.0, col_width * n_cols + 0.5), max(1.6, 1.05 * n_rows + 0.7)
+    scale = min(1.0, MAX_WIDTH_INCHES / width)     # a wide graph shrinks, text and all
+    fig = Figure(figsize=(width * scale, height * scale))
     ax = fig.add_axes((0, 0, 1, 0.92 if spec.title else 1))
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(-0.6, n_rows - 0.4)
     ax.axis("off")
     if spec.title:
-        fig.suptitle(spec.title, fontsize=10)
+        fig.suptitle(_pretty(spec.title), fontsize=10 * scale)
     pos, boxes = {}, {}
     for c, nodes in columns.items():
         offset = (n_rows - len(nodes)) / 2
@@ -213,7 +234,8 @@ def _matplotlib_figure(spec):
         x, y = pos[n["id"]]
         color = _HIGHLIGHT if n["highlight"] else _COLORS[n["kind"]]
         style = "round,pad=0.35" if n["kind"] != "const" else "circle,pad=0.2"
-        text = ax.text(x, y, "\n".join(n["lines"]), ha="center", va="center", fontsize=9,
+        text = ax.text(x, y, "\n".join(map(_pretty, n["lines"])), ha="center", va="center",
+                       fontsize=9 * scale,
                        bbox=dict(boxstyle=style, fc=color, ec="#374151", lw=0.8), zorder=3)
         boxes[n["id"]] = text
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -231,10 +253,11 @@ def _matplotlib_figure(spec):
         color = "#d97706" if e["highlight"] else "#4b5563"
         ax.annotate("", xy=end, xytext=start, zorder=4,
                     arrowprops=dict(arrowstyle="-|>", color=color, lw=2.2 if e["highlight"] else 1,
-                                    shrinkA=0, shrinkB=1, mutation_scale=12))
+                                    shrinkA=0, shrinkB=1, mutation_scale=12 * scale))
         if e["label"]:
             x, y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-            ax.text(x, y, e["label"], ha="center", va="center", fontsize=7, color="#1f2937",
+            ax.text(x, y, _pretty(e["label"]), ha="center", va="center", fontsize=7 * scale,
+                    color="#1f2937",
                     zorder=5, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
     return fig
 
@@ -286,7 +309,8 @@ class GraphDrawing:
                 buffer = io.BytesIO()
                 with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "autograd-lite"}):
                     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-                    fig.savefig(buffer, format=fmt, dpi=110, metadata=metadata)
+                    dpi = min(_PNG_DPI, 96 * MAX_WIDTH_INCHES / fig.get_figwidth())
+                    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
                 self._cache[fmt] = buffer.getvalue()
         return self._cache[fmt]
 
@@ -294,7 +318,14 @@ class GraphDrawing:
         return self.render("svg").decode() if self.format == "svg" else None
 
     def _repr_png_(self):
-        return self.render("png") if self.format == "png" else None
+        return self.render("png")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """SVG for trusted notebooks and PNG for everyone else (see the module docstring)."""
+        bundle = {"image/png": self.render("png")}
+        if self.format == "svg":
+            bundle["image/svg+xml"] = self.render("svg").decode()
+        return bundle
 
     def save(self, path):
         """Write the drawing; the file's extension (.svg or .png) picks the format."""
