@@ -3,7 +3,7 @@
 Reverse mode with a PyTorch-like Tensor, forward mode with dual tensors, and JAX-style
 function transforms, all driven by one table of derivative rules (``primitives.py``).
 """
-from ._state import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ._state import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, observing
 from .tensor import Tensor, float32, float64, int64, bool_
 from .factories import (tensor, as_tensor, zeros, ones, full, zeros_like, ones_like, eye,
                         arange, linspace, randn, rand, randint, manual_seed)
