@@ -1,7 +1,7 @@
 """The JAX-style transforms: jacfwd vs jacrev, hessians, higher order, argnums."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import autograd_lite as ag
 
@@ -78,6 +78,8 @@ def test_hessian_is_symmetric_and_matches_finite_differences_of_the_gradient(exa
         return ag.sum(f(x) * f(x)) + ag.sum(ag.sin(x))
     h = ag.hessian(scalar)(ag.tensor(x)).numpy()
     assert h.shape == (x.size, x.size)
+    # an overflowing entry makes inf * 0 = nan on one route and 0 on the other
+    assume(np.isfinite(h).all())
     np.testing.assert_allclose(h, h.T, rtol=1e-9, atol=1e-10)
     # Reverse-over-reverse is an independent route to the same matrix: it must agree exactly.
     np.testing.assert_allclose(h, ag.jacrev(ag.grad(scalar))(ag.tensor(x)).numpy(),

@@ -391,9 +391,11 @@ def graph_cases(rng=None):
 
 
 def q5_cases(rng=None):
-    points = [0.5, 1.5, -2.0] if rng is None else [float(rng.choice([-1, 1]) * rng.uniform(0.2, 6.0))
-                                                   for _ in range(6)]
-    return {"points": points}
+    if rng is None:
+        return {"points": [0.5, 1.5, -2.0]}
+    # half of them negative, always: log(x^2) is defined there and 2 log(x) is not
+    points = [float(sign * rng.uniform(0.2, 6.0)) for sign in (1, -1, 1, -1, 1, -1)]
+    return {"points": [points[i] for i in rng.permutation(len(points))]}
 
 
 def q6_cases(rng=None):

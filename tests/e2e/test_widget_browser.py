@@ -23,6 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_autograd_in_practice.ipynb"
+GRAPH_NOTEBOOK = NOTEBOOK.with_name("03_forward_mode.ipynb")     # stored with graph drawings
 SERVER_START_TIMEOUT = 90      # seconds
 KERNEL_START_TIMEOUT = 60      # seconds
 RUN_ALL_TIMEOUT = 120_000      # milliseconds: kernel start plus all cells
@@ -53,10 +54,11 @@ def _get_json(url, method="GET"):
 
 @pytest.fixture
 def lab(tmp_path):
-    """A JupyterLab server on 127.0.0.1 serving a temporary copy of the widget notebook."""
+    """A JupyterLab server on 127.0.0.1 serving temporary copies of two lecture notebooks."""
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    for notebook in (NOTEBOOK, GRAPH_NOTEBOOK):
+        shutil.copy(notebook, root / notebook.name)
     settings = tmp_path / "lab-settings"
     # Render every cell (no windowing), so the widget cell exists in the page wherever it is.
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
@@ -194,3 +196,22 @@ def test_moving_the_sin_slider_redraws_the_plot(lab):
     print(f"screenshots: {shots}; slider {readout_before} -> {readout_after}")
     assert readout_after != readout_before, "the slider value did not move"
     assert before != after, f"before/after screenshots are identical; see {shots}"
+
+
+def test_an_unrun_fresh_notebook_shows_its_graph_drawings(lab):
+    """A fresh clone is untrusted, and JupyterLab renders no SVG there: the stored PNG shows."""
+    base, token, tmp_path = lab
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{GRAPH_NOTEBOOK.name}?token={token}", timeout=60_000)
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=60_000)
+            images = page.locator(".jp-OutputArea-output img")
+            images.first.wait_for(state="attached", timeout=30_000)
+            widths = images.evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+            text = page.locator(".jp-Notebook").inner_text()
+        finally:
+            browser.close()
+    assert widths and all(0 < w <= 900 for w in widths), widths
+    assert "<computational graph" not in text, "a drawing shows as its text fallback"
