@@ -24,7 +24,7 @@ import pytest
 
 from graders.pipeline import jail
 from graders.pipeline.demo_course import CORRECT, make_course, student_notebook
-from graders.pipeline.session import Worker, WorkerLost
+from graders.pipeline.session import START_METHODS, Worker, WorkerLost, agent_environment
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
 BIN = Path(sys.executable).parent
@@ -57,12 +57,12 @@ def box(tmp_path):
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _worker(base, mode):
+def _worker(base, mode, start_method="fork-server"):
     if mode == "root":          # the slot uid owns the scratch folder, as in grade._make_box
         os.chown(base / "scratch", 61999, 61999)
     spec = jail.Spec(mode=mode, root_dir=str(base / "root"), scratch=str(base / "scratch"),
                      uid=61999 if mode == "root" else -1, read_only=jail.default_read_only())
-    worker = Worker(spec, str(base / "diag"))
+    worker = Worker(spec, str(base / "diag"), start_method)
     worker.start(60)
     return worker
 
@@ -131,6 +131,34 @@ def _alive(marker):
         except OSError:
             continue
     return False
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_every_sandbox_starts_clean_and_alike_whatever_the_start_method(box, monkeypatch,
+                                                                         start_method):
+    """The fork server shares imports, never state: what one student's process changed, or
+    what the grader's own environment holds, is not there for the next one."""
+    base, _ = box
+    monkeypatch.setenv("GRADER_ONLY_SETTING", "not for students")
+    first = _worker(base, MODES[0], start_method)
+    _run(first, "import numpy, os, matplotlib\nnumpy.left_behind = 1\n"
+                "os.environ['LEFT_BEHIND'] = '1'\nmatplotlib.rcParams['lines.linewidth'] = 9")
+    first.stop()
+    second = _worker(base, MODES[0], start_method)
+    try:
+        out = _run(second, """
+import numpy, os, sys, matplotlib
+print(hasattr(numpy, "left_behind"), matplotlib.rcParams["lines.linewidth"])
+print(sorted(os.environ))
+print(matplotlib.get_backend())
+print(os.getcwd(), "" in sys.path)
+""").splitlines()
+    finally:
+        second.stop()
+    assert out[0] == "False 1.5"
+    assert out[1] == str(sorted(agent_environment(second.spec.workdir())))
+    assert out[2] == "module://matplotlib_inline.backend_inline"
+    assert out[3] == f"{second.spec.workdir()} False"
 
 
 def test_a_crash_and_a_timeout_are_reported_as_such(box):

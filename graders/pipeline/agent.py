@@ -190,7 +190,38 @@ def _close_new_figures(before):
 
 def main(argv):
     spec = jail.Spec.from_json(argv[0])
-    fd_in, fd_out = int(argv[1]), int(argv[2])
+    serve(spec, int(argv[1]), int(argv[2]))
+
+
+def forked_main(spec_json, request, reply, env, diag_path):
+    """The same agent, in a child of the pre-imported fork server (``session.Worker``).
+
+    The fork server has imported only public modules (``preload``) and never ran a student's
+    code, so the child starts as clean as a fresh interpreter would, only without paying for
+    the imports. It first makes itself what ``subprocess.Popen`` would have made: its own
+    session, stdin and stdout on /dev/null, stderr to the diagnostics file, the agent's
+    environment and working folder, and no search-path entry for the working folder."""
+    import multiprocessing
+    fd_in, fd_out = os.dup(request.fileno()), os.dup(reply.fileno())
+    request.close()
+    reply.close()
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    diag = os.open(diag_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    for target, fd in ((0, null), (1, null), (2, diag)):
+        os.dup2(fd, target)
+    os.close(null)
+    os.close(diag)
+    os.environ.clear()
+    os.environ.update(env)
+    multiprocessing.current_process().authkey = os.urandom(32)   # not the grader's
+    spec = jail.Spec.from_json(spec_json)
+    os.chdir(spec.scratch)
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and p != spec.scratch]
+    serve(spec, fd_in, fd_out)
+
+
+def serve(spec, fd_in, fd_out):
     jail.enter(spec, keep_fds=(fd_in, fd_out))
     sys.path.insert(0, spec.workdir())      # the notebook's own files import, as in a kernel
     if spec.mode == "none":

@@ -100,6 +100,12 @@ def add_limit_args(parser):
     parser.add_argument("--require-isolation", action="store_true",
                         help="refuse to grade when submissions cannot be shut in (no root and no "
                              "user namespaces)")
+    parser.add_argument("--start-method", choices=["fork-server", "exec"], default="fork-server",
+                        help="how each submission's fresh sandbox process starts: forked from a "
+                             "process that has already imported numpy, IPython, matplotlib and the "
+                             "library (fork-server), or as a new interpreter that imports them "
+                             "itself (exec, slower); either way no state is shared between "
+                             "students (default: %(default)s)")
 
 
 def limits_from(args):
@@ -229,7 +235,8 @@ def grade_main(argv):
         log(f"{len(subs)} submission(s) found in {src}")
         results = grade.grade_class(
             subs, work, args.assignment, out, args.course_root, limits_from(args), args.workers,
-            isolation, progress=None if args.no_progress else progress_bar, log=log)
+            isolation, progress=None if args.no_progress else progress_bar, log=log,
+            start_method=args.start_method)
     note = ("Graded with reduced isolation; lost: " + "; ".join(isolation.lost)) if isolation.lost else ""
     written = report.write_reports(results, args.assignment, out, args.question_pattern, note,
                                    problems=problems)

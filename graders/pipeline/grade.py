@@ -266,7 +266,8 @@ class Run:
                               memory_bytes=lim.memory_mb * 1024 ** 2,
                               max_processes=lim.max_processes,
                               max_file_bytes=lim.max_file_mb * 1024 ** 2)
-        self.worker = Worker(self.spec, str(self.jail_root) + ".diag")
+        self.worker = Worker(self.spec, str(self.jail_root) + ".diag",
+                             job.get("start_method", "fork-server"))
         self.deadline = time.monotonic() + lim.submission_timeout
         self.ok_cells, self.restarts, self.dead = [], 0, False
 
@@ -438,11 +439,12 @@ def probe_isolation(sandbox_root, wanted="auto"):
 
 
 def grade_class(subs, work, assignment, out, course_root, limits=None, workers=None,
-                isolation="auto", progress=None, log=print):
+                isolation="auto", progress=None, log=print, start_method="fork-server"):
     """Grade all submissions; returns {student_id: result}. Results are cached in out/results.
 
     ``isolation`` is "auto" (the strongest this machine allows), a mode name to ask for a
-    weaker one, or an Isolation already probed."""
+    weaker one, or an Isolation already probed. ``start_method`` is how each sandbox process
+    starts (``session.Worker``)."""
     limits = limits or Limits()
     out = Path(out)
     results_dir = out / "results"
@@ -475,7 +477,7 @@ def grade_class(subs, work, assignment, out, course_root, limits=None, workers=N
                      "notes": [], "found": list(sub.notes), "hash": h, "templates": templates, "plans": plans,
                      "course_root": str(Path(course_root).resolve()), "limits": limits,
                      "isolation": isolation, "data_files": data_files,
-                     "sandbox_root": str(sandbox_root)})
+                     "sandbox_root": str(sandbox_root), "start_method": start_method})
     if len(results):
         log(f"{len(results)} submission(s) already graded with these inputs; reusing their results")
     writer = GradebookWriter(work, assignment)

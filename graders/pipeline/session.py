@@ -6,6 +6,7 @@ the pipe, or a missed deadline means the process is gone (``WorkerLost``), and i
 with everything it started.
 """
 import json
+import multiprocessing
 import os
 import select
 import signal
@@ -13,8 +14,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from multiprocessing.connection import Connection
 
-from .agent import HEADER
+from .agent import HEADER, forked_main
 from . import jail
 
 MAX_REPLY = 96 * 1024 * 1024
@@ -46,9 +48,41 @@ _BOOT = ("import sys; sys.path[:0] = {paths!r}; sys.dont_write_bytecode = True; 
          "from graders.pipeline.agent import main; main(sys.argv[1:])")
 
 
+START_METHODS = ("fork-server", "exec")
+
+
+def _fork_server():
+    """multiprocessing's fork server, loaded with ``preload`` (started on first use, once per
+    grading process)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["graders.pipeline.preload"])
+    return context
+
+
+class _ForkedAgent:
+    """A fork-server child seen through the part of ``subprocess.Popen`` that Worker uses."""
+
+    def __init__(self, process):
+        self.process, self.pid = process, process.pid
+
+    def poll(self):
+        return None if self.process.is_alive() else self.process.exitcode
+
+    def wait(self, timeout=None):
+        self.process.join(timeout)
+        if self.process.exitcode is None:
+            raise subprocess.TimeoutExpired("sandbox agent", timeout)
+        return self.process.exitcode
+
+
 class Worker:
-    def __init__(self, spec, diag_path):
-        self.spec, self.diag_path = spec, diag_path
+    """``start_method`` is "fork-server" (a fork of a process that has done the imports every
+    student needs, see ``preload``) or "exec" (a new interpreter that does them itself)."""
+
+    def __init__(self, spec, diag_path, start_method="fork-server"):
+        if start_method not in START_METHODS:
+            raise ValueError(f"start_method must be one of {START_METHODS}, got {start_method!r}")
+        self.spec, self.diag_path, self.start_method = spec, diag_path, start_method
         self.proc = None
         self.to_agent = self.from_agent = None
 
@@ -57,16 +91,26 @@ class Worker:
         self.stop()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        extra = sorted({os.path.dirname(d) for d in jail.package_dirs().values()})
-        cmd = [sys.executable, "-I", "-c", _BOOT.format(paths=extra), self.spec.to_json(),
-               str(req_r), str(rep_w)]
-        with open(self.diag_path, "ab") as diag:
-            self.proc = subprocess.Popen(cmd, pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=diag,
-                                         env=agent_environment(self.spec.workdir()),
-                                         cwd=self.spec.scratch, start_new_session=True)
-        os.close(req_r)
-        os.close(rep_w)
+        env = agent_environment(self.spec.workdir())
+        if self.start_method == "fork-server":
+            request, reply = Connection(req_r, writable=False), Connection(rep_w, readable=False)
+            process = _fork_server().Process(
+                target=forked_main, args=(self.spec.to_json(), request, reply, env, self.diag_path),
+                daemon=True, name="sandbox-agent")
+            process.start()
+            request.close()
+            reply.close()
+            self.proc = _ForkedAgent(process)
+        else:
+            extra = sorted({os.path.dirname(d) for d in jail.package_dirs().values()})
+            cmd = [sys.executable, "-I", "-c", _BOOT.format(paths=extra), self.spec.to_json(),
+                   str(req_r), str(rep_w)]
+            with open(self.diag_path, "ab") as diag:
+                self.proc = subprocess.Popen(cmd, pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=diag, env=env,
+                                             cwd=self.spec.scratch, start_new_session=True)
+            os.close(req_r)
+            os.close(rep_w)
         self.to_agent, self.from_agent = req_w, rep_r
         os.set_blocking(self.to_agent, False)
         reply = self._receive(time.monotonic() + timeout, "starting")
@@ -79,10 +123,11 @@ class Worker:
     def stop(self):
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for kill in (os.killpg, os.kill):      # its session, and itself if it has none yet
+            try:
+                kill(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
