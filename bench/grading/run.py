@@ -1,19 +1,21 @@
-"""Grade the same generated class with ``nbgrader autograde`` and with the pipeline; compare.
+"""Grade one generated class of the real ``autodiff`` exercise with ``nbgrader autograde`` and
+with ``autograde-class``; compare their throughput, peak memory and scores.
 
-Run from the repository root:  ``.venv/bin/python -m bench.grading`` (``--students 100``).
+Run from the repository root:  ``.venv/bin/python -m bench.grading``
+(``--sizes 30,100,300 --nbgrader-sizes 30,100 --start-methods fork-server,exec``).
 
-A demo nbgrader course (graders.pipeline.demo_course) gets N generated submissions in its
-``submitted/`` tree: a mix of correct, hard-coded, wrong and unanswered answers, so scores
-vary. Both graders start from the same files: nbgrader runs sequentially as one
-``nbgrader autograde`` command on a copy of the course; the pipeline runs as one
-``python -m graders.pipeline`` command on all cores. Both times are end to end (start-up,
-assignment generation for the pipeline's private course copy, grading, writing the
-gradebook). The scores are compared per student from each gradebook's ``nbgrader export``.
+The class is built from the course's own model answers and the test battery's variants
+(tests/submissions/autodiff_battery.py): correct answers, valid alternatives (a ``pow``
+graph, a Tensor handed to matplotlib), partial answers (some questions left as released)
+and typical mistakes, in a fixed rotation, so scores vary. Both graders start from the same
+files in an nbgrader ``submitted/`` tree, with the repository's default hidden inputs (no
+course secret). nbgrader runs as one sequential ``nbgrader autograde`` command; the pipeline
+as one ``python -m graders.pipeline`` command with one worker per core. Times are end to end.
+Peak memory is the largest resident set of any one process of the run (``wait4``).
 """
 import argparse
 import csv
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -23,76 +25,135 @@ from pathlib import Path
 
 import nbformat
 
-from graders.pipeline.demo_course import ASSIGNMENT, CORRECT, NOTEBOOK, make_course, nbgrader_env, student_notebook
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "submissions"))
+import autodiff_battery as battery  # noqa: E402
 
-VARIANTS = {
-    "q1_answer": [CORRECT["q1_answer"], "def square(x):\n    return 9", "def square(x):\n    return 2 * x", None],
-    "q2_answer": [CORRECT["q2_answer"], "def normalize(v):\n    return np.asarray(v, dtype=float) / 5.0", None],
-    "q3_answer": ["Because d(x^2)/x^2 = 2 dx/x.", None],
-}
+ASSIGNMENT, NOTEBOOK = "autodiff", "autodiff.ipynb"
+BIN = Path(sys.executable).parent
 
 
-def make_class(course, n, seed=0):
-    rng = random.Random(seed)
+def env():
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def copy_course(target):
+    shutil.copytree(ROOT / "course", target, ignore=shutil.ignore_patterns(
+        "submitted", "autograded", "feedback", "gradebook.db", "__pycache__",
+        "autograde_secret.txt"))
+    return target
+
+
+def variants(course):
+    """The rotation of submissions: (kind, notebook)."""
+    return [("correct", battery.notebook(course)),
+            ("pow graph", battery.notebook(course, {"q5_answer": battery.POW_GRAPH})),
+            ("typical mistakes", battery.notebook(course, battery.TYPICAL_MISTAKES)),
+            ("tensor plotted", battery.notebook(course, {"q4_answer": battery.TENSOR_PLOT})),
+            ("half answered", battery.notebook(course, untouched=["q5_answer", "q6_answer",
+                                                                   "q7_answer", "q8_answer"])),
+            ("untouched", battery.notebook(course, untouched=battery.ALL_ANSWERS))]
+
+
+def make_class(course, n):
+    rotation = variants(course)
     for i in range(n):
-        answers = {gid: rng.choice(options) for gid, options in VARIANTS.items()}
-        nb = student_notebook(course, {k: v for k, v in answers.items() if v is not None})
-        target = course / "submitted" / f"student{i:03d}" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        target = course / "submitted" / f"student{i:03d}" / ASSIGNMENT / NOTEBOOK
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, target)
+        nbformat.write(rotation[i % len(rotation)][1], str(target))
+
+
+def timed(cmd, cwd=None):
+    """Run ``cmd``; return (seconds, peak RSS in MiB of its largest process, stdout+stderr)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        log.seek(0)
+        text = log.read()
+    if proc.returncode != 0:
+        print(text[-3000:])
+        raise SystemExit(f"{cmd[2:4]} failed with exit code {proc.returncode}")
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def nbgrader(*args, cwd):
+    return timed([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=cwd)
 
 
 def export_scores(course_dir):
     out = Path(course_dir) / "bench-export.csv"
-    subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", str(out), "--log-level=ERROR"],
-                   cwd=course_dir, env=nbgrader_env(), check=True)
+    nbgrader("export", "--to", str(out), cwd=course_dir)
     return {r["student_id"]: float(r["raw_score"]) for r in csv.DictReader(open(out))}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--students", type=int, default=100)
+    p.add_argument("--sizes", default="30,100,300", help="class sizes the pipeline grades")
+    p.add_argument("--nbgrader-sizes", default="30,100", help="class sizes nbgrader grades too")
+    p.add_argument("--start-methods", default="fork-server,exec",
+                   help="the pipeline's --start-method values to time (each at every size "
+                        "nbgrader grades, the first one also at the other sizes)")
     p.add_argument("--workers", type=int, default=os.cpu_count())
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = p.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    nbgrader_sizes = [int(s) for s in args.nbgrader_sizes.split(",")]
+    methods = args.start_methods.split(",")
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    print(f"the autodiff exercise, {os.cpu_count()} cores, {args.workers} pipeline workers",
+          flush=True)
+    rows = []
     try:
-        course = make_course(base / "course")
-        make_class(course, args.students)
-        nbg = base / "nbgrader"
-        shutil.copytree(course, nbg)
-        print(f"{args.students} submissions, {os.cpu_count()} cores", flush=True)
-
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--log-level=ERROR"],
-                       cwd=nbg, env=nbgrader_env(), check=True, capture_output=True)
-        t_nbgrader = time.perf_counter() - t0
-        print(f"nbgrader autograde (sequential): {t_nbgrader:7.1f} s", flush=True)
-
-        out = base / "pipeline-out"
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "graders.pipeline", str(course), ASSIGNMENT,
-                               str(course / "submitted"), "-o", str(out), "--workers", str(args.workers),
-                               "--no-progress"], capture_output=True, text=True)
-        t_pipeline = time.perf_counter() - t0
-        if proc.returncode != 0:
-            print(proc.stdout[-2000:], proc.stderr[-3000:])
-            raise SystemExit("the pipeline failed")
-        print(f"pipeline ({args.workers} workers):        {t_pipeline:7.1f} s", flush=True)
-
-        theirs = export_scores(nbg)
-        ours = export_scores(out / "course")
-        same = theirs == ours
-        print(f"ratio (nbgrader time / pipeline time): {t_nbgrader / t_pipeline:.2f}x (target >= 1.9x)")
-        print(f"scores identical for all {len(theirs)} students: {same}")
-        if not same:
-            diff = {s: (theirs.get(s), ours.get(s)) for s in set(theirs) | set(ours) if theirs.get(s) != ours.get(s)}
-            print("differences (nbgrader, pipeline):", dict(sorted(diff.items())[:10]))
+        for n in sorted(set(sizes) | set(nbgrader_sizes)):
+            course = copy_course(base / f"class{n}" / "course")
+            make_class(course, n)
+            row = {"n": n}
+            if n in nbgrader_sizes:
+                work = base / f"class{n}" / "nbgrader"
+                shutil.copytree(course, work)
+                nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=work)
+                row["nbgrader"] = nbgrader("autograde", ASSIGNMENT, cwd=work)[:2]
+                theirs = export_scores(work)
+            for method in methods if n in nbgrader_sizes else methods[:1]:
+                out = base / f"class{n}" / f"out-{method}"
+                row[method] = timed([sys.executable, "-m", "graders.pipeline", str(course),
+                                     ASSIGNMENT, str(course / "submitted"), "-o", str(out),
+                                     "--workers", str(args.workers), "--no-progress",
+                                     "--start-method", method])[:2]
+                if n in nbgrader_sizes:
+                    ours = export_scores(out / "course")
+                    row[f"{method} same scores"] = ours == theirs
+                    if ours != theirs:
+                        diff = {s: (theirs.get(s), ours.get(s)) for s in set(theirs) | set(ours)
+                                if theirs.get(s) != ours.get(s)}
+                        print("differences (nbgrader, pipeline):", dict(sorted(diff.items())[:10]))
+            rows.append(row)
+            report(row)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
         else:
             print("kept", base)
+
+
+def report(row):
+    n = row["n"]
+    line = [f"{n:4d} submissions:"]
+    if "nbgrader" in row:
+        seconds, mib = row["nbgrader"]
+        line.append(f"nbgrader {seconds:6.1f} s ({n / seconds:5.2f}/s, {mib:4.0f} MiB)")
+    for method in ("fork-server", "exec"):
+        if method in row:
+            seconds, mib = row[method]
+            text = f"{method} {seconds:6.1f} s ({n / seconds:5.2f}/s, {mib:4.0f} MiB)"
+            if "nbgrader" in row:
+                text += (f" = {row['nbgrader'][0] / seconds:4.2f}x nbgrader, scores "
+                         f"{'identical' if row[f'{method} same scores'] else 'DIFFER'}")
+            line.append(text)
+    print("  ".join(line), flush=True)
 
 
 if __name__ == "__main__":
