@@ -7,7 +7,8 @@ Usage (from the repository root)::
     .venv/bin/python notebooks/build.py --no-execute
 
 A source file is a sequence of cells, each opened by a line ``%% md`` or ``%% code``.
-The line ``%% slider-helper`` inserts the shared slider-figure helper cell. Every notebook
+The slider figure is ``autograd_lite.instruments.widgets.figure_with_sliders``; the line
+``%% slider-helper`` is kept for older sources and inserts a cell importing it. Every notebook
 gets, in front, a markdown cell with its "Open in Colab" badge and the Colab install cell,
 both made from the one address in ``_colab.py``; the badges in ``README.md`` are
 rewritten from it too. A fork changes that one line and runs this script.
@@ -28,48 +29,9 @@ import _colab  # noqa: E402
 SOURCES = HERE / "src"
 TIME_LIMIT = 30.0  # seconds, per notebook, top to bottom
 
-SLIDER_HELPER = '''# A figure that follows sliders. It is always drawn once as a plain image, so the notebook
-# reads the same where no widget front end exists (nbconvert, nbval, GitHub's viewer).
-# Where widgets run (JupyterLab, Colab) moving a slider redraws that image in place.
-import matplotlib.pyplot as plt
-from IPython.display import display
-
-try:
-    import ipywidgets
-except ImportError:  # no widgets installed: the static figure is all we show
-    ipywidgets = None
-
-
-def _close(picture):
-    if isinstance(picture, plt.Figure):
-        plt.close(picture)   # already displayed; do not show it a second time
-
-
-def figure_with_sliders(draw, **ranges):
-    """Show ``draw(**values)``; each keyword is ``name=(min, max, step, initial)``.
-
-    ``draw`` returns a matplotlib figure or anything else Jupyter can display. Integer
-    ranges give integer sliders (for stepping through a sequence)."""
-    values = {name: spec[3] for name, spec in ranges.items()}
-    sliders = {}
-    if ipywidgets is not None:
-        for name, (low, high, step, initial) in ranges.items():
-            integral = all(isinstance(v, int) for v in (low, high, step, initial))
-            kind = ipywidgets.IntSlider if integral else ipywidgets.FloatSlider
-            sliders[name] = kind(value=initial, min=low, max=high, step=step,
-                                 description=name, continuous_update=False)
-        display(ipywidgets.VBox(list(sliders.values())))
-    picture = draw(**values)
-    handle = display(picture, display_id=True)
-    _close(picture)
-
-    def redraw(change):
-        new_picture = draw(**{name: s.value for name, s in sliders.items()})
-        handle.update(new_picture)
-        _close(new_picture)
-
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")'''
+# The slider figure lives in the library (autograd_lite/instruments/widgets.py); a source
+# imports it like any other function. The old marker line still works: it inserts the import.
+SLIDER_IMPORT = "from autograd_lite.instruments.widgets import figure_with_sliders"
 
 _MARKER = re.compile(r"^%% (md|code|slider-helper)\s*$")
 
@@ -84,7 +46,7 @@ def parse_source(text):
                 cells.append((kind, "\n".join(lines).strip("\n")))
             kind, lines = match.group(1), []
             if kind == "slider-helper":
-                cells.append(("code", SLIDER_HELPER))
+                cells.append(("code", SLIDER_IMPORT))
                 kind = None
         elif kind is None:
             if line.strip():

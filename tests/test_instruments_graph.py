@@ -31,7 +31,7 @@ def test_matplotlib_drawing_has_nodes_values_and_partials(tr, tmp_path):
     assert d.engine == "matplotlib"
     svg = _svg_root(d)
     for text in ["v₂ = v₋₁ × v₀", "0.6931", "∂v₄/∂v₀ = cos(v₀) = 0.2837",
-                 "v̄₀ = 1.716", "v̄₋₁ = 5.5"]:
+                 "v̄₀ = 1.716", "v̄₋₁ = 5.5", "ȳ = 1"]:
         assert text in svg
     png = d.save(tmp_path / "graph.png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
@@ -52,7 +52,7 @@ def test_graph_structure_and_dot_source(tr):
 def test_tangent_overlay_uses_the_forward_sweep(tr):
     tr.forward(seed=(0.0, 1.0))
     svg = ag.draw_graph(tr, overlay="tangent", engine="matplotlib")._repr_svg_()
-    assert "v̇₄ = 0.2837" in svg and "v̇₋₁ = 0" in svg
+    assert "v̇₄ = 0.2837" in svg and "v̇₋₁ = 0" in svg and "ẏ = 1.716" in svg
 
 
 @needs_dot
@@ -60,7 +60,8 @@ def test_graphviz_engine(tr, tmp_path):
     d = ag.draw_graph(tr, edge_labels=True, overlay="adjoint", engine="graphviz")
     assert d.engine == "graphviz"
     svg = _svg_root(d)
-    assert "cos(v₀)" in svg and "v_{-1}" not in svg
+    shown = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "cos(v₀)" in " ".join(shown) and not any("v_{" in text for text in shown)
     assert open(d.save(tmp_path / "g.png"), "rb").read(4) == b"\x89PNG"
 
 
@@ -87,12 +88,12 @@ def test_tensor_backward_graph():
 def test_sweep_frames_step_through_both_modes(tr):
     forward = tr.steps("forward", seed=(1.0, 0.0), engine="matplotlib")
     assert len(forward) == 1 + tr.size
-    assert forward[2].title == "forward step 2: v̇_2 = v̇_{-1} v_0 + v_{-1} v̇_0 = 5"
+    assert forward[2].title == "forward step 2: v̇₂ = v̇₋₁ v₀ + v₋₁ v̇₀ = 5"
     highlighted = [n["id"] for n in forward[2].spec.nodes if n["highlight"]]
     assert highlighted == ["v_2"]
     reverse = tr.steps("reverse", engine="matplotlib")
     assert len(reverse) == len(tr.reverse().steps)
-    assert reverse[-1].title.startswith("reverse step 8: v̄_{-1} = v̄_{-1} + v̄_1 / v_{-1} = 5.5")
+    assert reverse[-1].title.startswith("reverse step 8: v̄₋₁ = v̄₋₁ + v̄₁ / v₋₁ = 5.5")
     frame = tr.draw_step(3, "reverse", engine="matplotlib")
     assert frame.title == reverse[3].title
     _svg_root(frame)
@@ -107,7 +108,29 @@ def test_sweep_widget_slider_shows_each_step(tr):
     assert isinstance(slider, widgets.IntSlider)
     assert (slider.min, slider.max) == (0, len(tr.reverse().steps) - 1)
     slider.value = 3                       # moving the slider redraws without error
-    assert box.frames[3].title.startswith("reverse step 3: v̄_0 = v̄_4 cos(v_0)")
+    assert box.frames[3].title.startswith("reverse step 3: v̄₀ = v̄₄ cos(v₀)")
+
+
+def test_pretty_writes_subscripts_and_leaves_other_text_alone():
+    from autograd_lite.instruments.graph import pretty
+    assert pretty("v_{-1} = x_1") == "v₋₁ = x₁"
+    assert pretty("v̄_{12} = v̄_{12} + 1") == "v̄₁₂ = v̄₁₂ + 1"
+    assert pretty("leaf (3, 4)") == "leaf (3, 4)" and pretty(None) is None
+
+
+def test_direction_and_leaf_names_for_a_tensor_graph():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor(0.5, requires_grad=True)
+    loss = ag.sum(ag.tanh(w * 3.0) + b)
+    d = ag.draw_graph(loss, names={"w": w, "b": b}, direction="TB", engine="matplotlib")
+    assert "rankdir=TB" in d.source
+    labels = [n["lines"][0] for n in d.spec.nodes if n["kind"] == "input"]
+    assert sorted(labels) == ["b", "w (2,)"]
+    fig_w, fig_h = (float(v) for v in re.findall(r'(?:width|height)="([0-9.]+)pt"',
+                                                  d._repr_svg_())[:2])
+    assert fig_h > fig_w            # a chain drawn from the top down is tall, not wide
+    with pytest.raises(ValueError, match="direction"):
+        ag.draw_graph(loss, direction="up")
 
 
 def _chain(x):

@@ -20,41 +20,47 @@ from .expr import format_number
 
 ENGINES = ("auto", "graphviz", "matplotlib")
 OVERLAYS = (None, "tangent", "adjoint")
+DIRECTIONS = ("LR", "TB")       # inputs on the left, or at the top
 _COLORS = {"input": "#dbeafe", "op": "#f3f4f6", "const": "#ffffff", "output": "#dcfce7"}
 _HIGHLIGHT = "#fde68a"
 MAX_WIDTH_INCHES = 9.3       # 893 px at the 96 px per inch of browsers and of dot's PNGs
 _PNG_DPI = 110
-_SUBSCRIPTS = str.maketrans("0123456789-+()", "₀₁₂₃₄₅₆₇₈₉₋₊₍₎")
-
-
-def _pretty(text):
-    """Trace names as a reader writes them: ``v_{-1}`` becomes v₋₁, ``x_1`` becomes x₁.
-
-    The trace tables keep TeX-like names (they render as math there); a drawing is plain
-    text, so the subscripts become Unicode subscript characters where they all exist."""
-    def sub(match):
-        digits = match.group(1) if match.group(1) is not None else match.group(2)
-        pretty = digits.translate(_SUBSCRIPTS)
-        return pretty if all(c in "₀₁₂₃₄₅₆₇₈₉₋₊₍₎" for c in pretty) else match.group(0)
-    return re.sub(r"_\{([^{}]*)\}|_([0-9]+)", sub, text) if text else text
 
 
 def graphviz_available():
     return shutil.which("dot") is not None
 
 
-class GraphSpec:
-    """What to draw: nodes (id, lines of text, kind, highlighted) and edges."""
+_SUBSCRIPT = re.compile(r"_(\{[-+0-9]+\}|[0-9])")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789-+", "₀₁₂₃₄₅₆₇₈₉₋₊")
 
-    def __init__(self, title=""):
-        self.title, self.nodes, self.edges = title, [], []
+
+def pretty(text):
+    """Plain-text names as a reader writes them: ``v_{-1}`` becomes ``v₋₁``, ``x_1`` ``x₁``.
+
+    A picture has no LaTeX, and the braces of the plain-text form are noise in it."""
+    if not text:
+        return text
+    return _SUBSCRIPT.sub(lambda m: m.group(1).strip("{}").translate(_SUBSCRIPT_DIGITS), text)
+
+
+class GraphSpec:
+    """What to draw: nodes (id, lines of text, kind, highlighted) and edges.
+
+    Ids stay as the trace names them; the text that is shown goes through ``pretty``."""
+
+    def __init__(self, title="", direction="LR"):
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be 'LR' (inputs on the left) or 'TB' (inputs at "
+                             f"the top), got {direction!r}")
+        self.title, self.direction, self.nodes, self.edges = pretty(title), direction, [], []
 
     def node(self, key, lines, kind, highlight=False):
-        self.nodes.append({"id": key, "lines": [l for l in lines if l], "kind": kind,
+        self.nodes.append({"id": key, "lines": [pretty(l) for l in lines if l], "kind": kind,
                            "highlight": highlight})
 
     def edge(self, src, dst, label=None, highlight=False):
-        self.edges.append({"src": src, "dst": dst, "label": label, "highlight": highlight})
+        self.edges.append({"src": src, "dst": dst, "label": pretty(label), "highlight": highlight})
 
 
 # -- building the description ------------------------------------------------------------
@@ -63,9 +69,11 @@ def _value_line(prefix, value, digits):
 
 
 def _trace_spec(tr, edge_labels=False, overlay=None, digits=4, overlay_values=None,
-                highlight_nodes=(), highlight_edges=(), title=""):
+                highlight_nodes=(), highlight_edges=(), title="", direction="LR"):
+    """``overlay_values`` maps variable names, and output names (``y``), to the tangent or
+    adjoint written under each node."""
     from .trace import Var
-    spec = GraphSpec(title)
+    spec = GraphSpec(title, direction)
     overlay_values = overlay_values or {}
     accent = {"tangent": "dot", "adjoint": "bar"}.get(overlay)
     for var in tr.variables:
@@ -96,15 +104,21 @@ def _trace_spec(tr, edge_labels=False, overlay=None, digits=4, overlay_values=No
             spec.edge(src, var.name, label, (src, var.name) in highlight_edges)
     for y, y_dot, y_bar, src in tr.outputs:
         lines = [y.text, _value_line("", src.value, digits)]
+        if overlay is not None and y.text in overlay_values:
+            sym = y_dot if overlay == "tangent" else y_bar
+            lines.append(_value_line(f"{sym.text} = ", overlay_values[y.text], digits))
         spec.node(y.text, lines, "output", y.text in highlight_nodes)
         if isinstance(src, Var):
             spec.edge(src.name, y.text)
     return spec
 
 
-def _tensor_spec(t, overlay=None, digits=4):
-    """The backward graph hanging off ``t.grad_fn`` (PyTorch's view: Backward nodes and leaves)."""
-    spec = GraphSpec("backward graph")
+def _tensor_spec(t, overlay=None, digits=4, names=None, direction="LR"):
+    """The backward graph hanging off ``t.grad_fn`` (PyTorch's view: Backward nodes and leaves).
+
+    ``names`` maps a name to a leaf tensor, so the drawing can say which leaf is which."""
+    spec = GraphSpec("backward graph", direction)
+    leaf_names = {id(leaf): name for name, leaf in (names or {}).items()}
     if t.grad_fn is None:
         spec.node("t", ["tensor", format_number(t._data, digits)], "input")
         return spec
@@ -121,7 +135,7 @@ def _tensor_spec(t, overlay=None, digits=4):
             continue
         seen.add(id(node))
         if isinstance(node, Tensor):
-            lines = ["leaf" + (f" {tuple(node.shape)}" if node.ndim else ""),
+            lines = [leaf_names.get(id(node), "leaf") + (f" {tuple(node.shape)}" if node.ndim else ""),
                      format_number(node._data, digits)]
             if overlay == "adjoint" and node.grad is not None:
                 lines.append("grad = " + format_number(node.grad._data, digits))
@@ -171,20 +185,20 @@ def _dot_escape(text):
 
 
 def to_dot(spec):
-    lines = ["digraph G {", f'  rankdir=LR; bgcolor="white"; size="{MAX_WIDTH_INCHES},40";',
+    lines = ["digraph G {", f'  rankdir={spec.direction}; bgcolor="white"; size="{MAX_WIDTH_INCHES},40";',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9];']
     if spec.title:
-        lines.append(f'  label="{_dot_escape(_pretty(spec.title))}"; labelloc=t; fontname="Helvetica";')
+        lines.append(f'  label="{_dot_escape(spec.title)}"; labelloc=t; fontname="Helvetica";')
     for n in spec.nodes:
         color = _HIGHLIGHT if n["highlight"] else _COLORS[n["kind"]]
         shape = ', shape=ellipse' if n["kind"] == "const" else ""
-        label = "\\n".join(_dot_escape(_pretty(l)) for l in n["lines"])
+        label = "\\n".join(_dot_escape(l) for l in n["lines"])
         lines.append(f'  "{n["id"]}" [label="{label}", fillcolor="{color}"{shape}];')
     for e in spec.edges:
         attrs = []
         if e["label"]:
-            attrs.append(f'label="{_dot_escape(_pretty(e["label"]))}"')
+            attrs.append(f'label="{_dot_escape(e["label"])}"')
         if e["highlight"]:
             attrs.append('color="#d97706", penwidth=2.5')
         attrs = f" [{', '.join(attrs)}]" if attrs else ""
@@ -216,6 +230,9 @@ def _matplotlib_figure(spec):
     longest = max((max(len(l) for l in n["lines"]) for n in spec.nodes), default=4)
     longest_label = max((len(e["label"]) for e in spec.edges if e["label"]), default=0)
     col_width = max(1.6, 0.085 * longest + 0.4, 0.062 * longest_label + 0.8)
+    across = spec.direction == "TB"      # layers become rows, from the top down
+    if across:
+        n_cols, n_rows = n_rows, n_cols
     width, height = max(3.0, col_width * n_cols + 0.5), max(1.6, 1.05 * n_rows + 0.7)
     scale = min(1.0, MAX_WIDTH_INCHES / width)     # a wide graph shrinks, text and all
     fig = Figure(figsize=(width * scale, height * scale))
@@ -224,18 +241,19 @@ def _matplotlib_figure(spec):
     ax.set_ylim(-0.6, n_rows - 0.4)
     ax.axis("off")
     if spec.title:
-        fig.suptitle(_pretty(spec.title), fontsize=10 * scale)
+        fig.suptitle(spec.title, fontsize=10 * scale)
     pos, boxes = {}, {}
     for c, nodes in columns.items():
-        offset = (n_rows - len(nodes)) / 2
+        width = n_cols if across else n_rows
+        offset = (width - len(nodes)) / 2
         for r, n in enumerate(nodes):
-            pos[n["id"]] = (c, n_rows - 1 - (offset + r))
+            pos[n["id"]] = (offset + r, n_rows - 1 - c) if across else \
+                (c, n_rows - 1 - (offset + r))
     for n in spec.nodes:
         x, y = pos[n["id"]]
         color = _HIGHLIGHT if n["highlight"] else _COLORS[n["kind"]]
         style = "round,pad=0.35" if n["kind"] != "const" else "circle,pad=0.2"
-        text = ax.text(x, y, "\n".join(map(_pretty, n["lines"])), ha="center", va="center",
-                       fontsize=9 * scale,
+        text = ax.text(x, y, "\n".join(n["lines"]), ha="center", va="center", fontsize=9 * scale,
                        bbox=dict(boxstyle=style, fc=color, ec="#374151", lw=0.8), zorder=3)
         boxes[n["id"]] = text
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -256,8 +274,7 @@ def _matplotlib_figure(spec):
                                     shrinkA=0, shrinkB=1, mutation_scale=12 * scale))
         if e["label"]:
             x, y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-            ax.text(x, y, _pretty(e["label"]), ha="center", va="center", fontsize=7 * scale,
-                    color="#1f2937",
+            ax.text(x, y, e["label"], ha="center", va="center", fontsize=7 * scale, color="#1f2937",
                     zorder=5, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
     return fig
 
@@ -343,13 +360,14 @@ class GraphDrawing:
 
 
 def draw_graph(trace_or_tensor, edge_labels=False, overlay=None, engine="auto", digits=4,
-               seed=None, format="svg"):
+               seed=None, format="svg", direction="LR", names=None):
     """Draw the computational graph of a Trace (or of a Tensor's backward graph).
 
     ``edge_labels=True`` writes each edge's local partial derivative (from the JVP rule)
     with its value. ``overlay="tangent"`` or ``"adjoint"`` adds each node's tangent or
-    adjoint, for ``seed`` (default: the trace's last forward/reverse sweep, else the
-    default seed).
+    adjoint, the output's included, for ``seed`` (default: the trace's last forward/reverse
+    sweep, else the default seed). ``direction="TB"`` puts the inputs at the top instead of
+    on the left, for long chains. ``names`` (tensor graphs) maps names to leaf tensors.
     """
     from .trace import Trace
     if overlay not in OVERLAYS:
@@ -359,17 +377,30 @@ def draw_graph(trace_or_tensor, edge_labels=False, overlay=None, engine="auto", 
         values = None
         if overlay == "tangent":
             table = tr.forward(seed) if seed is not None or tr.last_forward is None else tr.last_forward
-            values = table.tangents
+            values = dict(table.tangents)
+            values.update(_output_tangents(tr, table))
         elif overlay == "adjoint":
             table = tr.reverse(seed) if seed is not None or tr.last_reverse is None else tr.last_reverse
-            values = table.adjoints
-        spec = _trace_spec(tr, edge_labels, overlay, digits, values)
+            values = dict(table.adjoints)
+            values.update(_output_seeds(tr, table))
+        spec = _trace_spec(tr, edge_labels, overlay, digits, values, direction=direction)
     elif isinstance(trace_or_tensor, Tensor):
-        spec = _tensor_spec(trace_or_tensor, overlay, digits)
+        spec = _tensor_spec(trace_or_tensor, overlay, digits, names, direction)
     else:
         raise TypeError(f"draw_graph: give a Trace (ag.trace(f, ...)) or a Tensor, got "
                         f"{type(trace_or_tensor).__name__}")
     return GraphDrawing(spec, engine, format)
+
+
+def _output_seeds(tr, table):
+    """ȳ of each output: the seed the reverse sweep started from."""
+    return {y.text: s for (y, *_), s in zip(tr.outputs, table.seed)}
+
+
+def _output_tangents(tr, table):
+    """ẏ of each output: the tangent of the value it returns."""
+    return {y.text: table.tangents[src.name] for y, _, _, src in tr.outputs
+            if getattr(src, "name", None) in table.tangents}
 
 
 # -- sweeps, one step at a time ---------------------------------------------------------
@@ -402,7 +433,7 @@ def _frame_spec(tr, k, mode, table, edge_labels, digits):
         edges = {(a.name, var.name) for a in var.args if hasattr(a, "name")}
         return _trace_spec(tr, edge_labels, "tangent", digits, values, {var.name}, edges, title)
     step = table.steps[k]
-    values = {}
+    values = _output_seeds(tr, table)      # the sweep starts from ȳ
     for s in table.steps[: k + 1]:
         values[s["target"].name] = s["adjoint"]
     target, source = step["target"], step["source"]

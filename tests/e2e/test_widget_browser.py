@@ -1,4 +1,4 @@
-"""End to end, as a student sees it: JupyterLab in headless Chromium, the sin/derivative
+"""End to end, as a student sees it: JupyterLab in headless Chromium, the tanh/derivative
 widget, a slider moved with the keyboard, and a plot that must change.
 
 Uses Debian's ``chromium`` (``apt-get install chromium``) driven by Python Playwright through
@@ -153,7 +153,7 @@ def _screenshot(image, path, attempts=3):
             time.sleep(0.5)
 
 
-def test_moving_the_sin_slider_redraws_the_plot(lab):
+def test_moving_the_tanh_slider_redraws_the_plot(lab):
     base, token, tmp_path = lab
     shots = tmp_path / "screenshots"
     shots.mkdir()
