@@ -14,6 +14,7 @@ from .functions import (exp, log, sin, cos, tan, tanh, sigmoid, relu, abs, sqrt,
 from .forward import make_dual, unpack_dual, dual_level
 from .transforms import grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian
 from .primitives import PRIMITIVES
+from .custom import checkpoint, custom_vjp
 
 __version__ = "0.1.0"
 from .instruments import OpCount, count_ops, derivative_costs
