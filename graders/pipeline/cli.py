@@ -242,7 +242,7 @@ def grade_main(argv):
         if args.scheduler or args.dask_cluster:
             from .cluster import DaskExecutor
             try:
-                executor = DaskExecutor(args.scheduler, args.dask_cluster, log=log)
+                executor = DaskExecutor(args.scheduler, args.dask_cluster)
             except SystemExit as exc:
                 return give_up(str(exc))
             log(f"grading on the Dask cluster at {executor.address} "

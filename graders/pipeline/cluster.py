@@ -33,7 +33,7 @@ class DaskExecutor:
     """Grades jobs on a Dask cluster: an existing scheduler (``address``) or a LocalCluster of
     ``n_workers`` processes started here and stopped by ``close``."""
 
-    def __init__(self, address=None, n_workers=None, log=print):
+    def __init__(self, address=None, n_workers=None):
         distributed = _import_distributed()
         import dask
         self.cluster = None
@@ -49,27 +49,27 @@ class DaskExecutor:
             self.close()
             raise SystemExit(f"cannot reach the Dask scheduler at {address}: {exc} (start one with "
                              f"`dask scheduler`, or give --dask-cluster N for one on this machine)")
-        self.address, self.log = address, log
+        self.address = address
 
     def worker_pids(self):
         """{worker address: pid} (for the log, and for tests that lose a worker on purpose)."""
         import os
         return self.client.run(os.getpid)
 
-    def grade(self, jobs):
+    def grade(self, jobs, log=print):
         """Yield (job, result) as each submission finishes, in any order."""
         from distributed import as_completed
         from .grade import _failed_result, grade_submission
         if not jobs:
             return
-        shared_keys = ("templates", "plans", "limits", "isolation", "data_files", "course_root")
-        shared = self.client.scatter({k: jobs[0][k] for k in shared_keys}, broadcast=True, hash=False)
-        own = {}
+        own, count = {}, [0]
 
         def submit(job):
-            mine = {k: v for k, v in job.items() if k not in shared_keys}
-            fut = self.client.submit(_grade_remote, mine, shared, pure=False,
-                                     key=f"grade-{job['student_id']}-{len(own)}")
+            # Each task carries its whole job, as the local pool's do: data scattered once would
+            # live on workers, and a retry after they die would find it gone.
+            count[0] += 1
+            fut = self.client.submit(grade_submission, job, pure=False,
+                                     key=f"grade-{job['student_id']}-{count[0]}")
             own[fut] = job
             return fut
 
@@ -82,8 +82,8 @@ class DaskExecutor:
             except Exception as exc:        # noqa: BLE001 - a lost worker: retry once, then report
                 tries[job["student_id"]] = tries.get(job["student_id"], 0) + 1
                 if tries[job["student_id"]] < 2:
-                    self.log(f"{job['student_id']}: grading failed on its worker "
-                             f"({type(exc).__name__}: {exc}); grading it again")
+                    log(f"{job['student_id']}: grading failed on its worker "
+                        f"({type(exc).__name__}: {exc}); grading it again")
                     pending.add(submit(job))
                     continue
                 res = _failed_result(job, exc)
@@ -98,7 +98,3 @@ class DaskExecutor:
             self.cluster.close()
             self.cluster = None
 
-
-def _grade_remote(mine, shared):
-    from .grade import grade_submission
-    return grade_submission({**mine, **shared})

@@ -513,7 +513,7 @@ def grade_class(subs, work, assignment, out, course_root, limits=None, workers=N
             # Remote workers probe their own jail and make their own scratch folders.
             for job in jobs:
                 job["sandbox_root"] = None
-            outcomes = executor.grade(jobs)
+            outcomes = executor.grade(jobs, log)
         elif workers == 1:
             outcomes = ((job, _call(grade_submission, job)) for job in jobs)
         else:
