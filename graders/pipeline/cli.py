@@ -120,12 +120,14 @@ def parser():
     p.add_argument("-o", "--out", required=True, help="the output folder (made if needed; a re-run "
                                                       "into it resumes)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="submissions graded at once (default: one per core)")
+                   help="submissions graded at once on this machine (default: one per core; "
+                        "not used with --scheduler or --dask-cluster)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="tcp://HOST:8786",
                        help="grade on the workers of this running Dask scheduler (a SLURM or "
                             "Kubernetes cluster, say); they must see COURSE_ROOT, INPUT and OUT at "
-                            "the same paths; needs dask[distributed]")
+                            "the same paths; a worker lost mid-submission costs it one retry, then an "
+                            "infrastructure error (no score); needs dask[distributed]")
     where.add_argument("--dask-cluster", type=int, metavar="N",
                        help="grade on a Dask LocalCluster of N worker processes started for this "
                             "run; needs dask[distributed]")
