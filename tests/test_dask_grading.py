@@ -150,3 +150,36 @@ def test_without_dask_the_cluster_options_say_what_to_install(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         'grading on a Dask cluster needs dask.distributed, which is not installed: '
         'pip install "autograd-lite-course[grader]"  (or: pip install "dask[distributed]")']
+
+
+class _InProcess:
+    """The executor protocol run here, so that a test can decide what the 'worker' probes."""
+
+    def __init__(self, require_isolation=False):
+        self.require_isolation = require_isolation
+
+    def grade(self, jobs, log):
+        for job in jobs:
+            try:
+                yield job, grade.grade_submission({**job, "require_isolation": self.require_isolation})
+            except RuntimeError as exc:
+                yield job, grade._failed_result(job, exc)
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_a_worker_with_a_weaker_jail_says_so_or_refuses_when_isolation_is_required(course, tmp_path,
+                                                                                monkeypatch, required):
+    lms = tmp_path / "lms"
+    lms.mkdir()
+    nbformat.write(student_notebook(course["root"], CORRECT), lms / "weak_6001_1_problems.ipynb")
+    monkeypatch.setattr(grade, "_SANDBOX", {})
+    monkeypatch.setattr(grade, "probe_isolation", lambda root, wanted="auto": grade.Isolation(mode="none"))
+    res = grade.grade_class(_subs(course, lms), course["work"], "ps1", tmp_path / "out", course["root"],
+                            LIMITS, isolation=grade.Isolation(mode="userns"), log=lambda line: None,
+                            executor=_InProcess(required))["6001"]
+    if required:
+        assert "--require-isolation" in res["infra_error"] and grade.score_of(res) == 0
+        assert all(c["score"] is None for nb in res["notebooks"].values() for c in nb["cells"])
+    else:
+        assert grade.score_of(res) == 6
+        assert any("weaker isolation this worker allows (none" in e for e in res["events"]), res["events"]

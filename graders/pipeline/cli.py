@@ -244,7 +244,7 @@ def grade_main(argv):
         if args.scheduler or args.dask_cluster:
             from .cluster import DaskExecutor
             try:
-                executor = DaskExecutor(args.scheduler, args.dask_cluster)
+                executor = DaskExecutor(args.scheduler, args.dask_cluster, args.require_isolation)
             except SystemExit as exc:
                 return give_up(str(exc))
             log(f"grading on the Dask cluster at {executor.address} "

@@ -33,7 +33,7 @@ class DaskExecutor:
     """Grades jobs on a Dask cluster: an existing scheduler (``address``) or a LocalCluster of
     ``n_workers`` processes started here and stopped by ``close``."""
 
-    def __init__(self, address=None, n_workers=None):
+    def __init__(self, address=None, n_workers=None, require_isolation=False):
         distributed = _import_distributed()
         import dask
         self.cluster = None
@@ -49,7 +49,7 @@ class DaskExecutor:
             self.close()
             raise SystemExit(f"cannot reach the Dask scheduler at {address}: {exc} (start one with "
                              f"`dask scheduler`, or give --dask-cluster N for one on this machine)")
-        self.address = address
+        self.address, self.require_isolation = address, require_isolation
 
     def worker_pids(self):
         """{worker address: pid} (for the log, and for tests that lose a worker on purpose)."""
@@ -68,7 +68,8 @@ class DaskExecutor:
             # Each task carries its whole job, as the local pool's do: data scattered once would
             # live on workers, and a retry after they die would find it gone.
             count[0] += 1
-            fut = self.client.submit(grade_submission, job, pure=False,
+            fut = self.client.submit(grade_submission, {**job, "require_isolation": self.require_isolation},
+                                     pure=False,
                                      key=f"grade-{job['student_id']}-{count[0]}")
             own[fut] = job
             return fut

@@ -185,6 +185,9 @@ def grade_submission(job):
               "found": list(job.get("found", [])), "notebooks": {}, "events": []}
     if job["sandbox_root"] is None:
         job = {**job, **_worker_sandbox(job["isolation"])}
+        if job.get("require_isolation") and job["isolation"].mode == "none":
+            raise RuntimeError("this worker cannot shut submissions in (no root, no user "
+                               "namespaces) and --require-isolation was given")
         if job["isolation"].mode != job["asked_isolation"].mode:
             result["events"].append(f"graded with the weaker isolation this worker allows "
                                     f"({job['isolation'].mode}; lost: {'; '.join(job['isolation'].lost)})")
