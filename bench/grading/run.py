@@ -6,7 +6,8 @@ A demo nbgrader course (graders.pipeline.demo_course) gets N generated submissio
 ``submitted/`` tree: a mix of correct, hard-coded, wrong and unanswered answers, so scores
 vary. Both graders start from the same files: nbgrader runs sequentially as one
 ``nbgrader autograde`` command on a copy of the course; the pipeline runs as one
-``python -m graders.pipeline`` command on all cores. Both times are end to end (start-up,
+``python -m graders.pipeline`` command on all cores, then once more with ``--dask-cluster``
+(as many workers, on a Dask LocalCluster) unless ``--no-dask``. The times are end to end (start-up,
 assignment generation for the pipeline's private course copy, grading, writing the
 gradebook). The scores are compared per student from each gradebook's ``nbgrader export``.
 """
@@ -54,6 +55,7 @@ def main(argv=None):
     p.add_argument("--students", type=int, default=100)
     p.add_argument("--workers", type=int, default=os.cpu_count())
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument("--no-dask", action="store_true", help="skip the run on a Dask LocalCluster")
     args = p.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
@@ -80,9 +82,26 @@ def main(argv=None):
             raise SystemExit("the pipeline failed")
         print(f"pipeline ({args.workers} workers):        {t_pipeline:7.1f} s", flush=True)
 
+        on_dask = None
+        if not args.no_dask:
+            dask_out = base / "dask-out"
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "graders.pipeline", str(course), ASSIGNMENT,
+                                   str(course / "submitted"), "-o", str(dask_out), "--dask-cluster",
+                                   str(args.workers), "--no-progress"], capture_output=True, text=True)
+            t_dask = time.perf_counter() - t0
+            if proc.returncode != 0:
+                print(proc.stdout[-2000:], proc.stderr[-3000:])
+                raise SystemExit("the pipeline on a Dask LocalCluster failed")
+            print(f"pipeline (LocalCluster, {args.workers} workers): {t_dask:7.1f} s "
+                  f"({t_dask / t_pipeline:.2f}x the process pool's time)", flush=True)
+            on_dask = export_scores(dask_out / "course")
+
         theirs = export_scores(nbg)
         ours = export_scores(out / "course")
         same = theirs == ours
+        if on_dask is not None:
+            print(f"LocalCluster scores identical to the process pool's: {on_dask == ours}")
         print(f"ratio (nbgrader time / pipeline time): {t_nbgrader / t_pipeline:.2f}x (target >= 1.9x)")
         print(f"scores identical for all {len(theirs)} students: {same}")
         if not same:
