@@ -2,7 +2,7 @@
 with ``autograde-class``; compare their throughput, peak memory and scores.
 
 Run from the repository root:  ``.venv/bin/python -m bench.grading``
-(``--sizes 30,100,300 --nbgrader-sizes 30,100 --start-methods fork-server,exec``).
+(``--sizes 30,100,300 --nbgrader-sizes 30,100 --start-methods fork-server,exec,dask``).
 
 The class is built from the course's own model answers and the test battery's variants
 (tests/submissions/autodiff_battery.py): correct answers, valid alternatives (a ``pow``
@@ -10,7 +10,8 @@ graph, a Tensor handed to matplotlib), partial answers (some questions left as r
 and typical mistakes, in a fixed rotation, so scores vary. Both graders start from the same
 files in an nbgrader ``submitted/`` tree, with the repository's default hidden inputs (no
 course secret). nbgrader runs as one sequential ``nbgrader autograde`` command; the pipeline
-as one ``python -m graders.pipeline`` command with one worker per core. Times are end to end.
+as one ``python -m graders.pipeline`` command with one worker per core, or with "dask" on a
+Dask ``LocalCluster`` of as many worker processes (``--dask-cluster N``). Times are end to end.
 Peak memory is the largest resident set of any one process of the run (``wait4``).
 """
 import argparse
@@ -93,9 +94,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="30,100,300", help="class sizes the pipeline grades")
     p.add_argument("--nbgrader-sizes", default="30,100", help="class sizes nbgrader grades too")
-    p.add_argument("--start-methods", default="fork-server,exec",
-                   help="the pipeline's --start-method values to time (each at every size "
-                        "nbgrader grades, the first one also at the other sizes)")
+    p.add_argument("--start-methods", default="fork-server,exec,dask",
+                   help="the pipeline's --start-method values to time, and dask for a Dask "
+                        "LocalCluster (each at every size nbgrader grades, the first one also "
+                        "at the other sizes)")
     p.add_argument("--workers", type=int, default=os.cpu_count())
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = p.parse_args(argv)
@@ -119,10 +121,11 @@ def main(argv=None):
                 theirs = export_scores(work)
             for method in methods if n in nbgrader_sizes else methods[:1]:
                 out = base / f"class{n}" / f"out-{method}"
+                how = (["--dask-cluster", str(args.workers)] if method == "dask" else
+                       ["--workers", str(args.workers), "--start-method", method])
                 row[method] = timed([sys.executable, "-m", "graders.pipeline", str(course),
                                      ASSIGNMENT, str(course / "submitted"), "-o", str(out),
-                                     "--workers", str(args.workers), "--no-progress",
-                                     "--start-method", method])[:2]
+                                     "--no-progress", *how])[:2]
                 if n in nbgrader_sizes:
                     ours = export_scores(out / "course")
                     row[f"{method} same scores"] = ours == theirs
@@ -145,7 +148,7 @@ def report(row):
     if "nbgrader" in row:
         seconds, mib = row["nbgrader"]
         line.append(f"nbgrader {seconds:6.1f} s ({n / seconds:5.2f}/s, {mib:4.0f} MiB)")
-    for method in ("fork-server", "exec"):
+    for method in ("fork-server", "exec", "dask"):
         if method in row:
             seconds, mib = row[method]
             text = f"{method} {seconds:6.1f} s ({n / seconds:5.2f}/s, {mib:4.0f} MiB)"

@@ -33,6 +33,7 @@ nbgrader course with the gradebook and the autograded notebooks, for formgrader 
 EPILOG = """example:
   autograde-class init course                # once per course offering: the hidden inputs' secret
   autograde-class course autodiff submissions.zip -o graded/ --workers 4
+  autograde-class course autodiff submissions.zip -o graded/ --scheduler tcp://head:8786
 
 other commands:
   autograde-class init COURSE_ROOT                              create the course's secret
@@ -125,7 +126,17 @@ def parser():
     p.add_argument("-o", "--out", required=True, help="the output folder (made if needed; a re-run "
                                                       "into it resumes)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="submissions graded at once (default: one per core)")
+                   help="submissions graded at once on this machine (default: one per core; "
+                        "not used with --scheduler or --dask-cluster)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="grade on the workers of this running Dask scheduler (a SLURM or "
+                            "Kubernetes cluster, say); they must see COURSE_ROOT, INPUT and OUT at "
+                            "the same paths; a worker lost mid-submission costs it one retry, then an "
+                            "infrastructure error (no score); needs dask[distributed]")
+    where.add_argument("--dask-cluster", type=int, metavar="N",
+                       help="grade on a Dask LocalCluster of N worker processes started for this "
+                            "run; needs dask[distributed]")
     p.add_argument("--id-rule", action="append", default=[], metavar="REGEX",
                    help="a regex on a file's path in INPUT with a (?P<student_id>...) group, tried "
                         "before the built-in Canvas, Moodle and nbgrader rules (repeatable)")
@@ -161,6 +172,8 @@ def _check_inputs(args):
             raise UserError(f"--{limit.replace('_', '-')} must be positive")
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be at least 1")
+    if args.dask_cluster is not None and args.dask_cluster < 1:
+        raise UserError("--dask-cluster must be at least 1")
 
 
 def grade_main(argv):
@@ -233,10 +246,23 @@ def grade_main(argv):
         for problem in problems:
             log(f"skipped: {problem}")
         log(f"{len(subs)} submission(s) found in {src}")
-        results = grade.grade_class(
-            subs, work, args.assignment, out, args.course_root, limits_from(args), args.workers,
-            isolation, progress=None if args.no_progress else progress_bar, log=log,
-            start_method=args.start_method)
+        executor = None
+        if args.scheduler or args.dask_cluster:
+            from .cluster import DaskExecutor
+            try:
+                executor = DaskExecutor(args.scheduler, args.dask_cluster, args.require_isolation)
+            except SystemExit as exc:
+                return give_up(str(exc))
+            log(f"grading on the Dask cluster at {executor.address} "
+                f"({len(executor.worker_pids())} worker(s))")
+        try:
+            results = grade.grade_class(
+                subs, work, args.assignment, out, args.course_root, limits_from(args), args.workers,
+                isolation, progress=None if args.no_progress else progress_bar, log=log,
+                executor=executor, start_method=args.start_method)
+        finally:
+            if executor is not None:
+                executor.close()
     note = ("Graded with reduced isolation; lost: " + "; ".join(isolation.lost)) if isolation.lost else ""
     written = report.write_reports(results, args.assignment, out, args.question_pattern, note,
                                    problems=problems)

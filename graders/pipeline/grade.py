@@ -157,6 +157,25 @@ def _claim_slot():
     raise RuntimeError("no free sandbox slot")
 
 
+_SANDBOX = {}
+
+
+def _worker_sandbox(asked):
+    """A scratch root and the jail this (remote) worker allows, at most as strong as ``asked``;
+    made once per worker process and removed when it exits."""
+    if "scratch" not in _SANDBOX:
+        import atexit
+        root = Path(tempfile.mkdtemp(prefix="autograde-"))
+        os.chmod(root, 0o711)
+        atexit.register(shutil.rmtree, root, True)
+        _SANDBOX.update(scratch=str(root), modes={})
+    modes = _SANDBOX["modes"]
+    if asked.mode not in modes:
+        modes[asked.mode] = probe_isolation(_SANDBOX["scratch"], asked.mode)
+    return {"sandbox_root": _SANDBOX["scratch"], "isolation": modes[asked.mode],
+            "asked_isolation": asked}
+
+
 def grade_submission(job):
     """Grade one student's files; returns a JSON-able result (never raises for student errors)."""
     start = time.monotonic()
@@ -164,6 +183,14 @@ def grade_submission(job):
     result = {"student_id": job["student_id"], "first_name": job.get("first_name", ""),
               "last_name": job.get("last_name", ""), "hash": job["hash"], "notes": list(job["notes"]),
               "found": list(job.get("found", [])), "notebooks": {}, "events": []}
+    if job["sandbox_root"] is None:
+        job = {**job, **_worker_sandbox(job["isolation"])}
+        if job.get("require_isolation") and job["isolation"].mode == "none":
+            raise RuntimeError("this worker cannot shut submissions in (no root, no user "
+                               "namespaces) and --require-isolation was given")
+        if job["isolation"].mode != job["asked_isolation"].mode:
+            result["events"].append(f"graded with the weaker isolation this worker allows "
+                                    f"({job['isolation'].mode}; lost: {'; '.join(job['isolation'].lost)})")
     uid = _claim_slot() if job["isolation"].mode == "root" else -1
     for name, template in templates.items():
         nb_result = {"cells": [], "error": "", "executed": None}
@@ -439,12 +466,14 @@ def probe_isolation(sandbox_root, wanted="auto"):
 
 
 def grade_class(subs, work, assignment, out, course_root, limits=None, workers=None,
-                isolation="auto", progress=None, log=print, start_method="fork-server"):
+                isolation="auto", progress=None, log=print, executor=None,
+                start_method="fork-server"):
     """Grade all submissions; returns {student_id: result}. Results are cached in out/results.
 
     ``isolation`` is "auto" (the strongest this machine allows), a mode name to ask for a
-    weaker one, or an Isolation already probed. ``start_method`` is how each sandbox process
-    starts (``session.Worker``)."""
+    weaker one, or an Isolation already probed. ``executor`` (``cluster.DaskExecutor``) grades
+    on a Dask cluster instead of the local process pool; this process still writes everything.
+    ``start_method`` is how each sandbox process starts (``session.Worker``)."""
     limits = limits or Limits()
     out = Path(out)
     results_dir = out / "results"
@@ -486,26 +515,35 @@ def grade_class(subs, work, assignment, out, course_root, limits=None, workers=N
     bar = progress(total=len(jobs)) if progress else None
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     try:
-        if workers == 1:
-            outcomes = (_call(grade_submission, job) for job in jobs)
-            for job, res in zip(jobs, outcomes):
-                _finish(job, res, results, results_dir, writer, bar, log)
+        if executor is not None:
+            # Remote workers probe their own jail and make their own scratch folders.
+            for job in jobs:
+                job["sandbox_root"] = None
+            outcomes = executor.grade(jobs, log)
+        elif workers == 1:
+            outcomes = ((job, _call(grade_submission, job)) for job in jobs)
         else:
-            with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(grade_submission, job): job for job in jobs}
-                for fut in cf.as_completed(futures):
-                    job = futures[fut]
-                    try:
-                        res = fut.result()
-                    except Exception as exc:    # noqa: BLE001 - a dead worker: record, go on
-                        res = _failed_result(job, exc)
-                    _finish(job, res, results, results_dir, writer, bar, log)
+            outcomes = _pool_outcomes(jobs, workers)
+        for job, res in outcomes:
+            _finish(job, res, results, results_dir, writer, bar, log)
     finally:
         writer.close()
         if bar:
             bar.close()
         shutil.rmtree(sandbox_root, ignore_errors=True)
     return results
+
+
+def _pool_outcomes(jobs, workers):
+    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(grade_submission, job): job for job in jobs}
+        for fut in cf.as_completed(futures):
+            job = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:    # noqa: BLE001 - a dead worker: record, go on
+                res = _failed_result(job, exc)
+            yield job, res
 
 
 def _call(fn, job):
@@ -516,14 +554,19 @@ def _call(fn, job):
 
 
 def _failed_result(job, exc):
+    """The result of a submission the grading machinery lost (its worker died, say): no score
+    at all, so nothing mistakes it for a zero; an empty hash, so the next run grades it again."""
+    why = f"{type(exc).__name__}: {exc}"
     return {"student_id": job["student_id"], "first_name": job.get("first_name", ""),
             "last_name": job.get("last_name", ""), "hash": "", "notes": list(job["notes"]),
-            "notebooks": {name: {"cells": [_cell_record(t, 0.0 if t.points else None, "not graded",
-                                                        "grader failure")
+            "found": list(job.get("found", [])),
+            "infra_error": f"infrastructure error, not graded (run the same command again to "
+                           f"grade it): {why}",
+            "notebooks": {name: {"cells": [_cell_record(t, None, "not graded", "infrastructure error")
                                            for t in tpl.cells if t.kind in rp.GRADED],
-                                 "error": f"the grader failed: {exc}", "executed": None}
+                                 "error": "", "executed": None}
                           for name, tpl in job["templates"].items()},
-            "events": [f"worker failure: {type(exc).__name__}: {exc}"]}
+            "events": [f"worker failure: {why}"]}
 
 
 def _finish(job, res, results, results_dir, writer, bar, log):
@@ -539,6 +582,8 @@ def _finish(job, res, results, results_dir, writer, bar, log):
 
 def summary_line(res):
     max_points = sum(c["points"] for nb in res["notebooks"].values() for c in nb["cells"])
+    if res.get("infra_error"):
+        return f"{res['student_id']}: {res['infra_error']}"
     parts = [f"{res['student_id']}: {score_of(res):g}/{max_points:g}"]
     errors = [f"{n}: {nb['error']}" for n, nb in res["notebooks"].items() if nb["error"]]
     parts += errors
@@ -566,6 +611,8 @@ class GradebookWriter:
     def write(self, res):
         from nbgrader.api import MissingEntry
         gb, sid = self.gb, res["student_id"]
+        if res.get("infra_error"):
+            return      # not graded: a zero in the gradebook would read as the student's mark
         gb.update_or_create_student(sid, first_name=res.get("first_name") or None,
                                     last_name=res.get("last_name") or None)
         gb.update_or_create_submission(self.assignment, sid)

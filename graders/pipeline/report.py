@@ -71,8 +71,13 @@ def write_csv(results, assignment, path, pattern=r"^(q\d+)"):
             max_score = sum(p for _, _, p in pq.values())
             total = score_of(res)
             pending = sum(x for _, x, _ in pq.values())
-            problems = "; ".join(list(res.get("found", [])) +
+            problems = "; ".join(list(res.get("found", [])) + ([res["infra_error"]] if res.get("infra_error") else []) +
                                  [f"{n}: {nb['error']}" for n, nb in res["notebooks"].items() if nb["error"]])
+            if res.get("infra_error"):
+                # never graded: empty score columns, so no one reads them as a zero
+                writer.writerow([assignment, "", "", sid, res.get("last_name", ""), res.get("first_name", ""),
+                                 "", "", "", "", f"{max_score:.1f}"] + [""] * len(qs) + ["", problems])
+                continue
             writer.writerow([assignment, "", "", sid, res.get("last_name", ""), res.get("first_name", ""),
                              "", f"{total:.1f}", "0.0", f"{total:.1f}", f"{max_score:.1f}"]
                             + [f"{pq.get(q, (0.0, 0.0, 0.0))[0]:g}" for q in qs] + [f"{pending:g}", problems])
@@ -94,7 +99,8 @@ def feedback_html(res, assignment, pattern=r"^(q\d+)"):
         rows.append(f"<tr><td>{esc(question_of(cell['grade_id'], pattern))}</td><td>{esc(cell['grade_id'])}</td>"
                     f"<td style='color:{colour}'>{esc(status)}</td><td>{score} / {cell['points']:g}</td>"
                     f"<td>{detail}</td></tr>")
-    notes = [*res.get("found", []), *res.get("notes", []), *res.get("events", []),
+    notes = [*res.get("found", []), *([res["infra_error"]] if res.get("infra_error") else []),
+             *res.get("notes", []), *res.get("events", []),
              *(f"{n}: {nb['error']}" for n, nb in res["notebooks"].items() if nb["error"])]
     qrows = "".join(f"<tr><td>{esc(q)}</td><td>{s:g} / {p:g}</td></tr>" for q, (s, p) in pq.items())
     note_html = "".join(f"<li>{esc(n)}</li>" for n in notes) or "<li>none</li>"

@@ -77,7 +77,8 @@ class _ForkedAgent:
 
 class Worker:
     """``start_method`` is "fork-server" (a fork of a process that has done the imports every
-    student needs, see ``preload``) or "exec" (a new interpreter that does them itself)."""
+    student needs, see ``preload``) or "exec" (a new interpreter that does them itself). A
+    daemonic process, which multiprocessing allows no children, always uses "exec"."""
 
     def __init__(self, spec, diag_path, start_method="fork-server"):
         if start_method not in START_METHODS:
@@ -92,7 +93,8 @@ class Worker:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         env = agent_environment(self.spec.workdir())
-        if self.start_method == "fork-server":
+        # multiprocessing lets no daemonic process (a Dask worker, say) start children
+        if self.start_method == "fork-server" and not multiprocessing.current_process().daemon:
             request, reply = Connection(req_r, writable=False), Connection(rep_w, readable=False)
             process = _fork_server().Process(
                 target=forked_main, args=(self.spec.to_json(), request, reply, env, self.diag_path),
