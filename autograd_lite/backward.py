@@ -38,9 +38,10 @@ def _check_unmodified(node):
     output was: the graph would no longer describe that tensor."""
     if node.stamp < state.last_inplace:          # something was written in place since
         for i, x in enumerate(node.inputs):
-            if isinstance(x, Tensor) and x._version > node.stamp:
+            if isinstance(x, Tensor) and (x if x._counter is None else x._counter)._version \
+                    > node.stamp:         # a view shares its base's version counter
                 raise _modified_error(node, f"input {i}")
-    if node.out_modified:
+    if node.out_modified and node.out is not None:
         raise _modified_error(node, "output")
 
 
