@@ -412,7 +412,10 @@ tanh = unary("tanh", np.tanh, vjp=lambda g, out, x: g * (1 - out * out),
 
 
 def _sigmoid_array(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1)     # stable for large |x|, no overflow warnings
+    """1 / (1 + e^-x) written so that exp never overflows and, for negative x, the small
+    result is not 1 minus something close to 1 (which would lose its digits)."""
+    e = np.exp(-np.abs(x))
+    return np.where(np.greater_equal(x, 0), 1 / (1 + e), e / (1 + e))[()]
 
 
 sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - out),
@@ -446,7 +449,8 @@ def _relu_array(x):
 
 def relu_slope(out):
     """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN where
-    out is NaN (a NaN input gives a NaN gradient).
+    out is NaN (a NaN input gives a NaN gradient, on purpose: PyTorch passes the gradient
+    through unchanged there, which hides that the input was NaN).
 
     A float mask, not a boolean one: numpy multiplies two float arrays about 1.6 times as
     fast as a float array by a boolean one. Written out rather than made by ``constant``: it

@@ -4,6 +4,9 @@ A Tensor wraps a numpy array (or numpy scalar). When an operation on tensors tha
 require grad runs while recording is on, the result gets a ``grad_fn``: a Node that
 remembers the primitive, what its rule needs (the saved values), and where the
 gradient goes next. Forward mode rides along: a tensor may carry a ``tangent``.
+
+Dtypes follow numpy's promotion rules, not PyTorch's: a float32 tensor times a float64
+0-d tensor is float64 here (PyTorch keeps float32); Python numbers never promote.
 """
 import itertools
 import operator
@@ -19,6 +22,7 @@ int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
 _EMPTY = {}
+_TORCH_FLOATS = (np.dtype(np.float16), float32, float64)
 
 
 class Meta(tuple):
@@ -339,8 +343,8 @@ def _as_array(data, dtype=None):
     if arr.dtype == object:
         raise TypeError("tensor(): could not turn the data into a numeric array; give numbers, "
                         "nested lists of equal length, a numpy array or a Tensor")
-    if dtype is None and arr.dtype.kind == "f" and arr.dtype != np.float32:
-        arr = arr.astype(np.float64)
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype not in _TORCH_FLOATS:
+        arr = arr.astype(np.float64)        # numpy's long double: PyTorch has no such type
     # One number is kept as a numpy scalar, as numpy's own operations return it: arithmetic
     # on scalars is several times faster than on 0-d arrays, and the dtype is the same.
     return arr[()] if arr.ndim == 0 else arr
@@ -729,8 +733,13 @@ def _recorded_write(self, op, other, params):
     reads_old = op.primitive.saves is not None
     base = self._base
     if base is None:
-        old = _snapshot(self, reads_old)
-        new = op(old, other, **params)
+        # Observers (traces, op counts) are told once, after the write, that the op produced
+        # this tensor: a trace then reads later uses of it as uses of the new row.
+        observers, state.observers = state.observers, ()
+        try:
+            new = op(_snapshot(self, reads_old), other, **params)
+        finally:
+            state.observers = observers
     else:
         old_base = _snapshot(base, reads_old)
         new = op(_replay(self._view_of, old_base), other, **params)
@@ -741,6 +750,8 @@ def _recorded_write(self, op, other, params):
     self._store(new._data)
     if base is None:
         base = self
+        for observer in state.observers:
+            observer(op.primitive, (self, other), self, params)
     else:
         new = index_put(old_base, new, positions=_positions(self._view_of, base.shape))
     _take_history(base, new)
