@@ -71,8 +71,21 @@ def enable_grad():
     return _GradMode(True)
 
 
-def set_grad_enabled(mode):
-    return _GradMode(bool(mode))
+class set_grad_enabled(_GradMode):
+    """Switch recording on or off now (``ag.set_grad_enabled(False)``, as in PyTorch), or
+    for a ``with`` block or a decorated function, after which the previous mode returns."""
+
+    def __init__(self, mode):
+        super().__init__(bool(mode))
+        self.previous = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __enter__(self):
+        pass            # already switched when made
+
+    def __call__(self, func):
+        state.grad_enabled = self.previous      # a decorator switches only while func runs
+        return super().__call__(func)
 
 
 def is_grad_enabled():

@@ -38,9 +38,10 @@ def _check_unmodified(node):
     output was: the graph would no longer describe that tensor."""
     if node.stamp < state.last_inplace:          # something was written in place since
         for i, x in enumerate(node.inputs):
-            if isinstance(x, Tensor) and x._version > node.stamp:
+            if isinstance(x, Tensor) and (x if x._counter is None else x._counter)._version \
+                    > node.stamp:         # a view shares its base's version counter
                 raise _modified_error(node, f"input {i}")
-    if node.out_modified:
+    if node.out_modified and node.out is not None:
         raise _modified_error(node, "output")
 
 
@@ -207,19 +208,22 @@ def _new_array(gi, out, args):
 
 
 def _accumulate_leaf(leaf, g, create_graph, shared=None):
-    """Add ``g`` into ``leaf.grad``.
+    """Add ``g`` into ``leaf.grad``, as PyTorch does.
 
     A fresh gradient array is adopted as the leaf's ``.grad`` without a copy; an array that
     something else may hold (a view, the caller's seed, one already given to another tensor,
     listed in ``shared``) is copied, so ``x.grad.zero_()`` can never touch another tensor.
+    A later plain backward adds into the same ``.grad`` in place (``old = x.grad`` sees the
+    sum) and bumps its version, so a graph that saved the old gradient refuses to run. With
+    ``create_graph=True`` the sum is a new tensor: a recorded gradient is never overwritten.
     """
     if isinstance(g, Tensor):
-        if not create_graph:
-            g = g.detach()
         if g.dtype != leaf.dtype:
             g = g.to(leaf.dtype)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            return
+        g = g._data
     if leaf.grad is None:
         if (type(g) is np.ndarray and g.base is None and g.flags.writeable
                 and g.dtype == leaf.dtype and shared is not None and id(g) not in shared):
@@ -227,8 +231,10 @@ def _accumulate_leaf(leaf, g, create_graph, shared=None):
         else:
             g = np.array(g, dtype=leaf.dtype)
         leaf.grad = Tensor.__new__(Tensor)._init_constant(g)
-    elif leaf.grad.shape == g.shape and isinstance(leaf.grad._data, np.ndarray):
+    elif leaf.grad.shape == np.shape(g) and isinstance(leaf.grad._data, np.ndarray) \
+            and leaf.grad._data.flags.writeable:
         leaf.grad._data += g
+        leaf.grad._mark_written()
     else:
         leaf.grad = Tensor.__new__(Tensor)._init_constant(leaf.grad._data + g)
 

@@ -30,22 +30,25 @@ def _keep(keepdims, keepdim):
 
 
 def _check_axis(x, axis, name):
+    """The axis to give numpy. As in PyTorch, a 0-d tensor accepts axis 0 or -1 (its one
+    element is the whole reduction), which numpy would refuse."""
     ndim = np.ndim(x._data if isinstance(x, Tensor) else x)
     bound = ndim or 1          # (this module's max/min are the tensor reductions)
     for a in (axis if isinstance(axis, tuple) else () if axis is None else (axis,)):
         if not -bound <= a < bound:
             raise IndexError(f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
+    return None if ndim == 0 else axis
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis = _axis(axis, dim)
-    _check_axis(x, axis, "sum")
+    axis = _check_axis(x, axis, "sum")
     return P.sum(x, axis=axis, keepdims=_keep(keepdims, keepdim))
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis = _axis(axis, dim)
-    _check_axis(x, axis, "mean")
+    axis = _check_axis(x, axis, "mean")
     shape = np.shape(x._data if isinstance(x, Tensor) else x)
     if axis is None:
         count = int(np.prod(shape))
@@ -57,13 +60,15 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 def _reduction(prim, name):
     def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis = _axis(axis, dim)
-        _check_axis(x, axis, name)
+        axis = _check_axis(x, axis, name)
         if np.size(x._data if isinstance(x, Tensor) else x) == 0:
             raise RuntimeError(f"{name}(): the tensor is empty, so it has no {name}imum")
         return prim(x, axis=axis, keepdims=_keep(keepdims, keepdim))
     reduce.__name__ = name
     reduce.__doc__ = (f"The {name}imum over ``axis`` (all elements by default). Unlike torch.{name} "
-                      f"with dim=, only the values are returned; ties share the gradient equally.")
+                      f"with dim=, only the values are returned, and tied elements share the "
+                      f"gradient equally (torch.{name} with dim= gives it all to the index it "
+                      f"returns; like torch.a{name}, which splits it too).")
     return reduce
 
 
@@ -74,7 +79,7 @@ min = _reduction(P.min, "min")
 def norm(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """The Euclidean (Frobenius) norm; its gradient at 0 is taken as 0, as in PyTorch."""
     axis = _axis(axis, dim)
-    _check_axis(x, axis, "norm")
+    axis = _check_axis(x, axis, "norm")
     return P.norm(x, axis=axis, keepdims=_keep(keepdims, keepdim))
 
 

@@ -24,13 +24,14 @@ from .tensor import Tensor, apply, unary_operation, binary_operation
 
 class Primitive:
     __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear",
-                 "vjp_into", "vjp_rules")
+                 "vjp_into", "vjp_rules", "view")
 
     def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False,
                  vjp_into=None):
         self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
         self.saves, self.variadic, self.linear = saves, variadic, linear
         self.vjp_into = vjp_into
+        self.view = False       # may its result share the input's memory (reshape, getitem, .T)?
         # The VJP rule of each input, as the backward sweep indexes them.
         self.vjp_rules = _RulesByInput(self) if variadic else vjp
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
@@ -145,6 +146,7 @@ less = constant("less", operator.lt)
 less_equal = constant("less_equal", operator.le)
 equal = constant("equal", operator.eq)
 not_equal = constant("not_equal", operator.ne)
+zeros_like = constant("zeros_like", np.zeros_like)
 
 
 def _tie_split(a, b):
@@ -286,6 +288,32 @@ scatter_add = unary("scatter_add", _scatter_add_array,
                     saves=None, linear=True)
 
 
+for _viewing in (reshape, getitem, transpose):
+    _viewing.primitive.view = True
+
+
+def _index_put_array(x, values, positions):
+    out = np.array(x)
+    out.reshape(-1)[positions] = values
+    return out if out.ndim else out[()]
+
+
+def _zeros_of(t, like):
+    return np.zeros(np.shape(like), dtype=np.result_type(t))
+
+
+# The differentiable writes. index_put is ``x`` with ``values`` written at the flat
+# ``positions`` (``y[i] = v``, or an in-place op on a view of y); overwrite is ``x`` replaced
+# by ``values`` (fill_, zero_, copy_). What was overwritten gets no gradient.
+index_put = _named(_with_params(_define(
+    "index_put", _index_put_array,
+    vjp=(lambda g, out, x, values, positions: index_put(g, 0.0, positions=positions),
+         lambda g, out, x, values, positions: getitem(reshape(g, shape=(-1,)), index=positions)),
+    jvp=(lambda t, out, x, values, positions: index_put(t, 0.0, positions=positions),
+         lambda t, out, x, values, positions: index_put(_zeros_of(t, out), t, positions=positions)),
+    linear=True)), PRIMITIVES["index_put"])
+
+
 def _concatenate_array(*xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
@@ -322,6 +350,17 @@ def unchanged(g, out, *inputs, **params):
     """The rule of an input whose gradient is the output's (add, the first input of sub).
     The backward sweep recognises it and skips the call."""
     return g
+
+
+def _overwrite_array(x, values):
+    return np.array(np.broadcast_to(values, np.shape(x)), dtype=np.result_type(x))[()]
+
+
+overwrite = _named(binary_operation(_define(
+    "overwrite", _overwrite_array,
+    vjp=(lambda g, out, x, values: zeros_like(g), unchanged),
+    jvp=(lambda t, out, x, values: zeros_like(t), lambda t, out, x, values: t),
+    linear=True)), PRIMITIVES["overwrite"])
 
 
 add = binary("add", operator.add,
@@ -373,7 +412,10 @@ tanh = unary("tanh", np.tanh, vjp=lambda g, out, x: g * (1 - out * out),
 
 
 def _sigmoid_array(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1)     # stable for large |x|, no overflow warnings
+    """1 / (1 + e^-x) written so that exp never overflows and, for negative x, the small
+    result is not 1 minus something close to 1 (which would lose its digits)."""
+    e = np.exp(-np.abs(x))
+    return np.where(np.greater_equal(x, 0), 1 / (1 + e), e / (1 + e))[()]
 
 
 sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - out),
@@ -407,7 +449,8 @@ def _relu_array(x):
 
 def relu_slope(out):
     """relu's derivative read off its output: 1 where out > 0, 0 where out == 0, NaN where
-    out is NaN (a NaN input gives a NaN gradient).
+    out is NaN (a NaN input gives a NaN gradient, on purpose: PyTorch passes the gradient
+    through unchanged there, which hides that the input was NaN).
 
     A float mask, not a boolean one: numpy multiplies two float arrays about 1.6 times as
     fast as a float array by a boolean one. Written out rather than made by ``constant``: it

@@ -4,9 +4,13 @@ A Tensor wraps a numpy array (or numpy scalar). When an operation on tensors tha
 require grad runs while recording is on, the result gets a ``grad_fn``: a Node that
 remembers the primitive, what its rule needs (the saved values), and where the
 gradient goes next. Forward mode rides along: a tensor may carry a ``tangent``.
+
+Dtypes follow numpy's promotion rules, not PyTorch's: a float32 tensor times a float64
+0-d tensor is float64 here (PyTorch keeps float32); Python numbers never promote.
 """
 import itertools
 import operator
+import weakref
 
 import numpy as np
 
@@ -18,6 +22,7 @@ int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
 _EMPTY = {}
+_TORCH_FLOATS = (np.dtype(np.float16), float32, float64)
 
 
 class Meta(tuple):
@@ -140,6 +145,8 @@ def apply(prim, inputs, params=_EMPTY):
     """
     if not params:
         params = _EMPTY         # one shared empty dict, not one per recorded node
+    if prim.view:
+        _own_array(inputs[0])
     values = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
     edges = tuple([(x.grad_fn or (x if x.requires_grad else None))
                    if isinstance(x, Tensor) else None for x in inputs])
@@ -154,6 +161,8 @@ def apply(prim, inputs, params=_EMPTY):
     if state.grad_enabled and any([e is not None for e in edges]) and out.dtype.kind in "fc":
         result.grad_fn = _record(prim, params, edges, inputs, values, out)
         result.requires_grad = True
+    if prim.view:
+        _note_view(result, inputs[0], prim, params)
     if state.hooked:
         _announce(prim, inputs, result, params)
     return result
@@ -334,8 +343,8 @@ def _as_array(data, dtype=None):
     if arr.dtype == object:
         raise TypeError("tensor(): could not turn the data into a numeric array; give numbers, "
                         "nested lists of equal length, a numpy array or a Tensor")
-    if dtype is None and arr.dtype.kind == "f" and arr.dtype != np.float32:
-        arr = arr.astype(np.float64)
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype not in _TORCH_FLOATS:
+        arr = arr.astype(np.float64)        # numpy's long double: PyTorch has no such type
     # One number is kept as a numpy scalar, as numpy's own operations return it: arithmetic
     # on scalars is several times faster than on 0-d arrays, and the dtype is the same.
     return arr[()] if arr.ndim == 0 else arr
@@ -360,9 +369,15 @@ class Tensor:
     __array_priority__ = 1000
     # Set on few tensors (leaves, dual tensors, tensors written in place), so they live in the
     # instance dict, which exists only once one is set: an op's result stores three fields.
-    grad = None
+    _grad = None
     tangent = None
     _version = 0
+    # Views: the tensor whose version counter this one shares (None: its own), the base it
+    # is a differentiable view of with the steps from there, and a base's live views.
+    _counter = None
+    _base = None
+    _view_of = None
+    _views = ()
 
     def __init__(self, data, dtype=None, requires_grad=False, tangent=None):
         self._data = _as_array(data, dtype)
@@ -377,8 +392,37 @@ class Tensor:
     # -- basic properties -------------------------------------------------
     @property
     def data(self):
-        """A tensor sharing this one's values, detached from the graph (as in PyTorch)."""
-        return self.detach()
+        """A tensor sharing this one's memory, outside the graph. As in PyTorch, writes
+        through it are not seen by backward's checks (detach() is the safe way): this is how
+        the classic update ``w.data -= lr * w.grad`` changes ``w`` unrecorded."""
+        _own_array(self)
+        out = Tensor.__new__(Tensor)
+        out._data, out.requires_grad, out.grad_fn = self._data.view(), False, None
+        return out
+
+    @data.setter
+    def data(self, value):
+        """Give this tensor new values (it shares ``value``'s memory), keeping its history."""
+        self._data = value._data if isinstance(value, Tensor) else _as_array(value)
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward(), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got a "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(value.shape)} but the tensor "
+                                   f"has shape {tuple(self.shape)}; they must be the same")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has "
+                                   f"dtype {self.dtype}; convert it with .to({self.dtype})")
+        self._grad = value
 
     @property
     def shape(self):
@@ -499,11 +543,12 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same values, outside the graph (no grad_fn, no requires_grad)."""
+        """The same memory, outside the graph (no grad_fn, no requires_grad). It shares this
+        tensor's version counter, so backward still notices writes through it."""
+        _own_array(self)
         out = Tensor.__new__(Tensor)
-        data = self._data
-        out._data = data.view() if isinstance(data, np.ndarray) else data
-        out.requires_grad, out.grad_fn = False, None
+        out._data, out.requires_grad, out.grad_fn = self._data.view(), False, None
+        out._counter = self if self._counter is None else self._counter
         return out
 
     def detach_(self):
@@ -515,56 +560,66 @@ class Tensor:
         return P.mul(self, 1)
 
     # -- in-place operations ------------------------------------------------
+    # PyTorch's model. Views (reshape, indexing, .T, detach()) share their base's memory and
+    # its version counter, so backward notices a write through any of them. A write that must
+    # be differentiated (recording is on and the tensor, its base or the value written requires
+    # grad) is recorded as an op: the tensor's history is rebased onto the write's node, and a
+    # view's base is rebased too, so the gradient flows through the write's own rule.
     def _check_inplace(self, what):
-        if state.grad_enabled and self.requires_grad and self.grad_fn is None:
+        if not state.grad_enabled:
+            return
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"a leaf Variable that requires grad is being used in an in-place operation "
                 f"({what}). Wrap parameter updates in `with ag.no_grad():`.")
+        base = self._base
+        if base is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                f"a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation ({what}). Wrap parameter updates in `with ag.no_grad():`, or write "
+                f"into a .clone() of the leaf.")
 
-    def _write(self, new_values):
-        """Store new values in place, bumping the version that backward checks."""
+    def _mark_written(self):
+        """Bump the version counter this tensor shares with its views, and flag the nodes
+        whose saved output is this memory: backward refuses to use what changed."""
+        owner = self if self._counter is None else self._counter
+        owner._version = state.last_inplace = next(_clock)
+        for t in (self, owner, self._base):
+            if t is not None and t.grad_fn is not None:
+                t.grad_fn.out_modified = True
+
+    def _store(self, new_values):
+        """Write ``new_values`` into this tensor's memory (seen by every view of it)."""
         data = self._data
-        if isinstance(data, np.ndarray) and data.base is None and data.flags.writeable:
+        if isinstance(data, np.ndarray) and data.flags.writeable:
             data[...] = new_values
-        else:   # a view of another tensor's memory or a numpy scalar: copy on write
-            self._data = np.array(np.broadcast_to(new_values, np.shape(data)), dtype=data.dtype)
-        self._version = state.last_inplace = next(_clock)    # sends backward down the careful path
-        if self.grad_fn is not None:
-            self.grad_fn.out_modified = True
+        else:   # a numpy scalar, which no view shares, or read-only memory: a new array
+            value = np.array(np.broadcast_to(new_values, np.shape(data)), dtype=data.dtype)
+            self._data = value if value.ndim else value[()]
+        self._mark_written()
         return self
 
-    def _inplace(self, op, other, what, rebinds=True):
-        if state.grad_enabled and self.requires_grad:
-            self._check_inplace(what)
-            if rebinds:                     # `y += 1` on a graph tensor: record out of place
-                return op(self, other)      # and let Python rebind the name, as PyTorch records it
-            raise RuntimeError(f"{what} on a tensor inside a recorded graph is not supported here; "
-                               f"write the out-of-place form (y = y + other) instead")
+    def _inplace(self, op, other, what, **params):
+        """``self = op(self, other)``, in this tensor's own memory."""
+        self._check_inplace(what)
+        if _write_is_recorded(self, other):
+            return _recorded_write(self, op, other, params)
         other = other._data if isinstance(other, Tensor) else other
         data = self._data
         ufunc = _INPLACE_UFUNCS.get(op.__name__)
-        if ufunc is not None and isinstance(data, np.ndarray) and data.base is None \
-                and data.flags.writeable:           # update the buffer itself, as numpy's -= does
-            try:
+        if ufunc is not None and isinstance(data, np.ndarray) and data.flags.writeable:
+            try:            # update the buffer itself, as numpy's -= does
                 ufunc(data, other, out=data, casting="same_kind")
             except (ValueError, TypeError) as exc:
                 raise RuntimeError(f"{what}: can't update a tensor of shape {tuple(self.shape)} "
                                    f"and dtype {self.dtype} in place with a value of shape "
                                    f"{np.shape(other)} and dtype {np.result_type(other)}: {exc}") \
                     from None
-            self._version = state.last_inplace = next(_clock)
-            if self.grad_fn is not None:
-                self.grad_fn.out_modified = True
+            self._mark_written()
             return self
-        value = op(self.detach(), other)._data
-        if np.shape(value) != self.shape:
-            raise RuntimeError(f"{what}: result of shape {np.shape(value)} does not fit in-place "
-                               f"into a tensor of shape {tuple(self.shape)}")
-        if np.result_type(value) != self.dtype and not np.can_cast(np.result_type(value), self.dtype,
-                                                                     "same_kind"):
-            raise RuntimeError(f"{what}: result type {np.result_type(value)} can't be cast to "
-                               f"the tensor's dtype {self.dtype}")
-        return self._write(value)
+        value = op(self.detach(), other, **params)._data
+        _check_fits(self, value, what)
+        return self._store(value)
 
     def __iadd__(self, other):
         from .primitives import add
@@ -584,39 +639,164 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         from .primitives import add
-        return self._inplace(add, other * alpha if alpha != 1 else other, "add_", rebinds=False)
+        return self._inplace(add, other * alpha if alpha != 1 else other, "add_")
 
     def sub_(self, other, alpha=1):
         from .primitives import sub
-        return self._inplace(sub, other * alpha if alpha != 1 else other, "sub_", rebinds=False)
+        return self._inplace(sub, other * alpha if alpha != 1 else other, "sub_")
 
     def mul_(self, other):
         from .primitives import mul
-        return self._inplace(mul, other, "mul_", rebinds=False)
+        return self._inplace(mul, other, "mul_")
 
     def div_(self, other):
         from .primitives import div
-        return self._inplace(div, other, "div_", rebinds=False)
+        return self._inplace(div, other, "div_")
 
     def zero_(self):
-        self._check_inplace("zero_")
-        return self._write(0)
+        return self.fill_(0.0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        return self._write(value)
+        from .primitives import overwrite
+        return self._inplace(overwrite, value, "fill_")
 
     def copy_(self, other):
-        self._check_inplace("copy_")
-        return self._write(_data(other))
+        from .primitives import overwrite
+        return self._inplace(overwrite, other, "copy_")
 
     def __setitem__(self, index, value):
+        from .primitives import index_put
+        index = _plain_index(index)
         self._check_inplace("item assignment")
-        if isinstance(index, Tensor):
-            index = index._data
-        new = np.array(self._data)
-        new[index] = _data(value)
-        return self._write(new)
+        data = self._data
+        if not _write_is_recorded(self, value) and isinstance(data, np.ndarray) \
+                and data.flags.writeable:
+            data[index] = _data(value)          # nothing to record: numpy writes it
+            self._mark_written()
+            return
+        positions = np.arange(self._data.size).reshape(self.shape)[index]
+        self._inplace(index_put, value, "item assignment", positions=positions)
+
+
+def _plain_index(index):
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _write_is_recorded(t, other):
+    """Must this in-place write become an op of the graph (or carry tangents)?"""
+    tensors = (t, other, t._base) if isinstance(other, Tensor) else (t, t._base)
+    if state.grad_enabled and any([x is not None and x.requires_grad for x in tensors]):
+        return True
+    return state.forward_active and any([x is not None and x.tangent is not None
+                                         for x in tensors])
+
+
+def _check_fits(t, value, what):
+    if np.shape(value) != t.shape:
+        raise RuntimeError(f"{what}: result of shape {np.shape(value)} does not fit in-place "
+                           f"into a tensor of shape {tuple(t.shape)}")
+    if np.result_type(value) != t.dtype and not np.can_cast(np.result_type(value), t.dtype,
+                                                             "same_kind"):
+        raise RuntimeError(f"{what}: result type {np.result_type(value)} can't be cast to "
+                           f"the tensor's dtype {t.dtype}")
+
+
+def _snapshot(t, copy):
+    """A tensor with ``t``'s history and current values (copied when a rule will read them,
+    since ``t``'s memory is about to change)."""
+    old = _new(Tensor)
+    old._data = t._data.copy() if copy else t._data
+    old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
+    if t.tangent is not None:
+        old.tangent = t.tangent
+    return old
+
+
+def _replay(steps, t):
+    """Apply a view's steps (reshape, getitem, transpose) to ``t``."""
+    for prim, params in steps:
+        t = apply(prim, (t,), params)
+    return t
+
+
+def _recorded_write(self, op, other, params):
+    """The differentiable in-place write: ``op(old self, other)`` becomes self's history.
+
+    For a view, its base's new history is the old base with the view's region replaced
+    (``index_put`` at the view's positions), and every view of the base is re-derived from
+    it, as PyTorch regenerates a view's ``grad_fn`` after its base changed."""
+    from .primitives import index_put, astype
+    reads_old = op.primitive.saves is not None
+    base = self._base
+    if base is None:
+        # Observers (traces, op counts) are told once, after the write, that the op produced
+        # this tensor: a trace then reads later uses of it as uses of the new row.
+        observers, state.observers = state.observers, ()
+        try:
+            new = op(_snapshot(self, reads_old), other, **params)
+        finally:
+            state.observers = observers
+    else:
+        old_base = _snapshot(base, reads_old)
+        new = op(_replay(self._view_of, old_base), other, **params)
+    if new.dtype != self.dtype:
+        _check_fits(self, new._data, "in-place operation")
+        new = astype(new, dtype=self.dtype)
+    _check_fits(self, new._data, "in-place operation")
+    self._store(new._data)
+    if base is None:
+        base = self
+        for observer in state.observers:
+            observer(op.primitive, (self, other), self, params)
+    else:
+        new = index_put(old_base, new, positions=_positions(self._view_of, base.shape))
+    _take_history(base, new)
+    for view in list(base._views):
+        _take_history(view, _replay(view._view_of, base))
+    return self
+
+
+def _take_history(t, source):
+    t.grad_fn, t.requires_grad = source.grad_fn, source.requires_grad
+    if source.tangent is not None:
+        t.tangent = source.tangent
+
+
+def _positions(steps, shape):
+    """Where each element of a view sits in its base, as flat indices."""
+    positions = np.arange(int(np.prod(shape))).reshape(shape)
+    for prim, params in steps:
+        positions = prim.forward(positions, **params)
+    return positions
+
+
+def _note_view(result, x, prim, params):
+    """Make ``result`` a view of ``x`` when numpy made it share x's memory: it shares x's
+    version counter and, to rebase after in-place writes, knows its steps from the base."""
+    out = result._data
+    if not (isinstance(out, np.ndarray) and isinstance(x._data, np.ndarray)
+            and np.may_share_memory(out, x._data)):
+        return
+    result._counter = x if x._counter is None else x._counter
+    if x._base is None:
+        result._base, result._view_of = x, ((prim, params),)
+    else:
+        result._base, result._view_of = x._base, x._view_of + ((prim, params),)
+    views = result._base.__dict__.get("_views")
+    if views is None:
+        views = result._base._views = weakref.WeakSet()
+    views.add(result)
+
+
+def _own_array(t):
+    """A 0-d tensor holds a numpy scalar, which nothing can share: give it an array, so
+    views and detached tensors can share its memory as in PyTorch."""
+    if isinstance(t._data, np.generic):
+        t._data = np.array(t._data)
 
 
 from . import methods  # noqa: E402  (attaches operators and methods to Tensor)

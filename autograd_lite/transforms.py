@@ -54,11 +54,12 @@ def _reverse(f, args, argnums, need_scalar, seed=None):
         args[n] = leaf
         leaves.append(leaf)
         nested = nested or outer
-    create = nested
+    recording = state.grad_enabled
     with _enable_grad():
         out = f(*args)
     if not isinstance(out, Tensor):
         raise TypeError(f"the function must return an autograd_lite Tensor, got {type(out).__name__}")
+    create = nested or (recording and _reaches_other_leaves(out, leaves))
     if need_scalar and out._data.size != 1:
         raise TypeError(f"grad requires a function with a scalar (one-element) output, but the "
                         f"output has shape {tuple(out.shape)}; use jacrev or vjp for vector outputs")
@@ -73,6 +74,27 @@ def _reverse(f, args, argnums, need_scalar, seed=None):
                  for g in grads]
     value = out if create else out.detach()
     return value, (tuple(grads) if many else grads[0])
+
+
+def _reaches_other_leaves(out, leaves):
+    """Whether ``out`` depends on a tensor requiring grad besides ``leaves``: one the function
+    closed over, or an outer transform's input. Then the derivative must itself be recorded,
+    or an outer derivative would miss how it depends on that tensor (perturbation confusion)."""
+    if out.grad_fn is None:
+        return False
+    own = {id(leaf) for leaf in leaves}
+    seen, stack = set(), [out.grad_fn]
+    while stack:
+        for parent in stack.pop().next:
+            if parent is None or id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if isinstance(parent, Tensor):
+                if id(parent) not in own:
+                    return True
+            else:
+                stack.append(parent)
+    return False
 
 
 def _zeros_if_none(g, leaf):
@@ -107,9 +129,13 @@ def value_and_grad(f, argnums=0):
 def vjp(f, *primals):
     """``out, pullback = vjp(f, x)``; ``pullback(v)`` is the tuple of vᵀ·∂f/∂x for each primal."""
     leaves = [_leaf_for(p)[0] for p in primals]
-    create = any(p.requires_grad and state.grad_enabled for p in map(_as_float_tensor, primals))
+    recording = state.grad_enabled
     with _enable_grad():
         out = f(*leaves)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"the function must return an autograd_lite Tensor, got {type(out).__name__}")
+    create = recording and (any(p.requires_grad for p in map(_as_float_tensor, primals))
+                            or _reaches_other_leaves(out, leaves))
 
     def pullback(cotangent):
         cot = cotangent._data if isinstance(cotangent, Tensor) and not create else cotangent
@@ -181,8 +207,12 @@ def jacfwd(f, argnums=0):
                 tangents[n] = e
                 out, col = jvp(f, args, tangents)
                 columns.append(col)
+            if not columns:             # an empty input: run f once for the output's shape
+                out = f(*args)
+                results.append(_empty_jacobian(out, x))
+                continue
             # columns[k] has the output's shape; put the input axes last
-            stacked = F.stack(columns, axis=-1) if columns else None
+            stacked = F.stack(columns, axis=-1)
             results.append(F.reshape(stacked, tuple(out.shape) + tuple(x.shape)))
         return tuple(results) if many else results[0]
     return jacobian
@@ -208,11 +238,28 @@ def jacrev(f, argnums=0):
         results = []
         for k, x in enumerate(chosen):
             x = _as_float_tensor(x)
+            if not rows[k]:             # an empty output
+                results.append(_empty_jacobian(out, x))
+                continue
             results.append(F.reshape(F.stack(rows[k], axis=0), tuple(out.shape) + tuple(x.shape)))
         return tuple(results) if many else results[0]
     return jacobian
 
 
+def _empty_jacobian(out, x):
+    return Tensor(np.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype))
+
+
 def hessian(f, argnums=0):
-    """The matrix of second derivatives, forward-over-reverse: ``jacfwd(grad(f))``."""
-    return jacfwd(grad(f, argnums=argnums), argnums=argnums)
+    """The matrix of second derivatives, forward-over-reverse: ``jacfwd(grad(f))``.
+
+    With several ``argnums`` the result is nested as in JAX: ``H[i][j]`` is the block of
+    d2f / d(args[i]) d(args[j])."""
+    if not isinstance(argnums, (tuple, list)):
+        return jacfwd(grad(f, argnums=argnums), argnums=argnums)
+    blocks = [jacfwd(grad(f, argnums=i), argnums=tuple(argnums)) for i in argnums]
+
+    @functools.wraps(f)
+    def nested(*args):
+        return tuple(row(*args) for row in blocks)
+    return nested

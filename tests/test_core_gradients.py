@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as ag
+from autograd_lite.primitives import index_put
 from autograd_lite import primitives as P
 
 from helpers_core import (Case, check_case, check_second_order, forward,
@@ -140,6 +141,32 @@ def _where(draw):
     as_tensor = draw(st.booleans())
     cond = ag.tensor(condition) if as_tensor else condition
     return Case(lambda a, b: ag.where(cond, a, b), [uniform(rng, sa), uniform(rng, sb)])
+
+
+@case("setitem")
+@st.composite
+def _setitem(draw):
+    """``y[index] = v`` on a result: index_put, with v broadcast into the region."""
+    rng = np.random.default_rng(draw(seeds))
+    n = draw(st.integers(2, 5))
+    start = draw(st.integers(0, n - 1))
+
+    def fn(x, v):       # the primitive itself: y[start:] = v runs plain numpy when unrecorded
+        return index_put(x * 1, v, positions=np.arange(start, n))
+    return Case(fn, [uniform(rng, (n,)), uniform(rng, draw(st.sampled_from([(), (1,)])))])
+
+
+@case("copy_")
+@st.composite
+def _copy(draw):
+    """``y.copy_(v)`` and ``y.fill_`` on a result: overwrite, with v broadcast."""
+    rng = np.random.default_rng(draw(seeds))
+    shape = draw(shapes)
+
+    def fn(x, v):
+        y = x * 2
+        return y.copy_(v) * x
+    return Case(fn, [uniform(rng, shape), uniform(rng, shape[-1:] if shape else ())])
 
 
 @case("matmul")
