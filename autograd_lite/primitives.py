@@ -293,7 +293,7 @@ for _viewing in (reshape, getitem, transpose):
 
 
 def _index_put_array(x, values, positions):
-    out = np.array(x)
+    out = np.array(x, order="C")       # row-major, so reshape(-1) is a view to write through
     out.reshape(-1)[positions] = values
     return out if out.ndim else out[()]
 

@@ -480,3 +480,15 @@ def _run_program(L, steps):
 @given(steps=st.lists(_STEP, max_size=6))
 def test_random_programs_with_writes_and_views_agree_with_torch(steps):
     run_both(lambda L: _run_program(L, steps))
+
+
+def test_setitem_through_a_transposed_view_of_a_result():
+    """Found by the random programs: the write lands in the base, at the view's element."""
+    def program(L):
+        x = L.tensor([1.0, -2.0, 3.0, 0.5], requires_grad=True)
+        b = x + 0.0
+        v = b.reshape(2, 2).T
+        v[0, 1] = -1.5
+        (b * b).sum().backward()
+        return [b, v, x.grad]
+    assert run_both(program)[0] == "ok"
