@@ -36,7 +36,8 @@ LIMITS = Limits(cell_timeout=6)
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("dask")
-    root = make_course(base / "course")
+    # one nbgrader run: the grader's private copy has the released notebook students start from
+    root = make_course(base / "course", generate=False)
     work = grade.prepare_course(root, "ps1", base / "work")
     return {"base": base, "root": root, "work": work, "templates": grade.load_templates(work, "ps1")}
 
@@ -73,7 +74,7 @@ def test_a_local_cluster_grades_the_battery_as_the_local_pool_does(course, execu
            "other_submission": str(lms / "lovelace_1001_555_problems.ipynb"),
            "results_dir": str(base / "out-dask" / "results"), "port": 9}
     expected = {}
-    for name, nb, total, _ in cases(course["root"], ctx):
+    for name, nb, total, _ in cases(course["work"], ctx):
         if name.split("_")[0] in CASES:
             (lms / name).parent.mkdir(parents=True, exist_ok=True)
             (lms / name).write_text(nb if isinstance(nb, str) else nbformat.writes(nb))
@@ -116,8 +117,8 @@ def test_a_worker_killed_mid_submission_is_retried_once_then_an_infrastructure_e
     lms = tmp_path / "lms"
     lms.mkdir()
     slow = dict(CORRECT, q1_answer=CORRECT["q1_answer"] + "\nimport time\ntime.sleep(3)")
-    nbformat.write(student_notebook(course["root"], slow), lms / f"slow_{4000 + kills}_1_problems.ipynb")
-    nbformat.write(student_notebook(course["root"], CORRECT), lms / f"fine_{5000 + kills}_1_problems.ipynb")
+    nbformat.write(student_notebook(course["work"], slow), lms / f"slow_{4000 + kills}_1_problems.ipynb")
+    nbformat.write(student_notebook(course["work"], CORRECT), lms / f"fine_{5000 + kills}_1_problems.ipynb")
     subs = _subs(course, lms)
     thread, seen = _kill_while_grading(executor, f"{4000 + kills}", kills)
     lines = []
@@ -171,7 +172,7 @@ def test_a_worker_with_a_weaker_jail_says_so_or_refuses_when_isolation_is_requir
                                                                                 monkeypatch, required):
     lms = tmp_path / "lms"
     lms.mkdir()
-    nbformat.write(student_notebook(course["root"], CORRECT), lms / "weak_6001_1_problems.ipynb")
+    nbformat.write(student_notebook(course["work"], CORRECT), lms / "weak_6001_1_problems.ipynb")
     monkeypatch.setattr(grade, "_SANDBOX", {})
     monkeypatch.setattr(grade, "probe_isolation", lambda root, wanted="auto": grade.Isolation(mode="none"))
     res = grade.grade_class(_subs(course, lms), course["work"], "ps1", tmp_path / "out", course["root"],
