@@ -2,8 +2,8 @@
 gives, and a worker lost mid-submission costs that submission one retry, then an
 infrastructure error that no report shows as a score.
 
-A few cases of the demo course's battery (a correct and an untouched notebook, two that kill
-their own kernel, one that tries to read the gradebook and another student's notebook) are graded once by the local pool and once by a LocalCluster of two worker
+A few cases of the demo course's battery (a correct and an untouched notebook, one that kills
+its own kernel, one that tries to read the gradebook and another student's notebook) are graded once by the local pool and once by a LocalCluster of two worker
 processes, on one private copy of the course.
 """
 import csv
@@ -29,14 +29,15 @@ from battery import cases  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
 
-CASES = ("lovelace", "babbage", "exiter", "killer", "snoop")
+CASES = ("lovelace", "babbage", "killer", "snoop")
 LIMITS = Limits(cell_timeout=6)
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("dask")
-    root = make_course(base / "course")
+    # one nbgrader run: the grader's private copy has the released notebook students start from
+    root = make_course(base / "course", generate=False)
     work = grade.prepare_course(root, "ps1", base / "work")
     return {"base": base, "root": root, "work": work, "templates": grade.load_templates(work, "ps1")}
 
@@ -73,7 +74,7 @@ def test_a_local_cluster_grades_the_battery_as_the_local_pool_does(course, execu
            "other_submission": str(lms / "lovelace_1001_555_problems.ipynb"),
            "results_dir": str(base / "out-dask" / "results"), "port": 9}
     expected = {}
-    for name, nb, total, _ in cases(course["root"], ctx):
+    for name, nb, total, _ in cases(course["work"], ctx):
         if name.split("_")[0] in CASES:
             (lms / name).parent.mkdir(parents=True, exist_ok=True)
             (lms / name).write_text(nb if isinstance(nb, str) else nbformat.writes(nb))
@@ -90,17 +91,18 @@ def test_a_local_cluster_grades_the_battery_as_the_local_pool_does(course, execu
     assert any(f"{len(subs)} submission(s) already graded" in line for line in lines), lines
 
 
-def _kill_while_grading(executor, student_id, kills):
-    """Kill the worker process grading ``student_id``, ``kills`` times (once per attempt)."""
-    seen = set()
+def _kill_while_grading(executor, kills):
+    """Kill the worker process grading a student, once per attempt, ``kills[student]`` times."""
+    seen = {sid: set() for sid in kills}
 
     def watch():
         deadline = time.monotonic() + 40
-        while len(seen) < kills and time.monotonic() < deadline:
+        while any(len(seen[s]) < kills[s] for s in kills) and time.monotonic() < deadline:
             for addr, keys in executor.client.processing().items():
-                for key in keys:
-                    if str(key).startswith(f"grade-{student_id}-") and key not in seen:
-                        seen.add(key)
+                for key in map(str, keys):
+                    sid = key.split("-")[1]
+                    if sid in kills and len(seen[sid]) < kills[sid] and key not in seen[sid]:
+                        seen[sid].add(key)
                         time.sleep(1.0)     # inside the submission's sleep, after it began
                         os.kill(executor.client.run(os.getpid, workers=[addr])[addr], signal.SIGKILL)
             time.sleep(0.1)
@@ -110,35 +112,37 @@ def _kill_while_grading(executor, student_id, kills):
     return thread, seen
 
 
-@pytest.mark.parametrize("kills", [1, 2])
+@pytest.mark.skipif(not os.environ.get("AUTOGRADE_SLOW_TESTS"),
+                    reason="kills workers and waits for their restart (set AUTOGRADE_SLOW_TESTS=1)")
 def test_a_worker_killed_mid_submission_is_retried_once_then_an_infrastructure_error(course, executor,
-                                                                                    tmp_path, kills):
+                                                                                    tmp_path):
     lms = tmp_path / "lms"
     lms.mkdir()
     slow = dict(CORRECT, q1_answer=CORRECT["q1_answer"] + "\nimport time\ntime.sleep(3)")
-    nbformat.write(student_notebook(course["root"], slow), lms / f"slow_{4000 + kills}_1_problems.ipynb")
-    nbformat.write(student_notebook(course["root"], CORRECT), lms / f"fine_{5000 + kills}_1_problems.ipynb")
+    for name in ("once_4001", "twice_4002"):
+        nbformat.write(student_notebook(course["work"], slow), lms / f"{name}_1_problems.ipynb")
+    nbformat.write(student_notebook(course["work"], CORRECT), lms / "fine_5001_1_problems.ipynb")
     subs = _subs(course, lms)
-    thread, seen = _kill_while_grading(executor, f"{4000 + kills}", kills)
+    thread, seen = _kill_while_grading(executor, {"4001": 1, "4002": 2})
     lines = []
     results = _grade(course, subs, tmp_path / "out", executor, log=lines.append)
     thread.join()
-    assert len(seen) == kills, lines
-    slow_res, fine_res = results[f"{4000 + kills}"], results[f"{5000 + kills}"]
-    assert grade.score_of(fine_res) == 6
-    assert any("grading it again" in line for line in lines), lines
-    if kills == 1:
-        assert grade.score_of(slow_res) == 6 and not slow_res.get("infra_error"), lines
-        return
-    assert "infrastructure error" in slow_res["infra_error"]
-    assert all(c["score"] is None for nb in slow_res["notebooks"].values() for c in nb["cells"])
+    assert {sid: len(keys) for sid, keys in seen.items()} == {"4001": 1, "4002": 2}, lines
+    assert grade.score_of(results["5001"]) == 6
+    assert sum("grading it again" in line for line in lines) >= 2, lines
+    # lost once: graded on the retry, like any other submission
+    assert grade.score_of(results["4001"]) == 6 and not results["4001"].get("infra_error"), lines
+    # lost twice: no score at all, and the reports say why
+    lost = results["4002"]
+    assert "infrastructure error" in lost["infra_error"]
+    assert all(c["score"] is None for nb in lost["notebooks"].values() for c in nb["cells"])
     report.write_reports(results, "ps1", tmp_path)
-    row = next(r for r in csv.DictReader(open(tmp_path / "grades.csv")) if r["student_id"] == slow_res["student_id"])
+    row = next(r for r in csv.DictReader(open(tmp_path / "grades.csv")) if r["student_id"] == "4002")
     assert row["score"] == "" and row["q1"] == "" and "infrastructure error" in row["problems"]
     # the next run grades it again instead of reusing the lost result
     lines = []
     again = _grade(course, subs, tmp_path / "out", executor, log=lines.append)
-    assert grade.score_of(again[slow_res["student_id"]]) == 6, lines
+    assert grade.score_of(again["4002"]) == 6, lines
 
 
 def test_without_dask_the_cluster_options_say_what_to_install(tmp_path):
@@ -171,7 +175,7 @@ def test_a_worker_with_a_weaker_jail_says_so_or_refuses_when_isolation_is_requir
                                                                                 monkeypatch, required):
     lms = tmp_path / "lms"
     lms.mkdir()
-    nbformat.write(student_notebook(course["root"], CORRECT), lms / "weak_6001_1_problems.ipynb")
+    nbformat.write(student_notebook(course["work"], CORRECT), lms / "weak_6001_1_problems.ipynb")
     monkeypatch.setattr(grade, "_SANDBOX", {})
     monkeypatch.setattr(grade, "probe_isolation", lambda root, wanted="auto": grade.Isolation(mode="none"))
     res = grade.grade_class(_subs(course, lms), course["work"], "ps1", tmp_path / "out", course["root"],

@@ -14,8 +14,9 @@ submission's log line says so.
 A worker that dies while it grades a submission (killed, out of memory, its node lost) costs
 that submission one more try; a second loss makes it an infrastructure error, reported as
 such and never as a score. The local cluster's scheduler is told to give up on a task at the
-first worker it kills (``allowed-failures`` 0) so that the one retry is ours; a scheduler
-started by hand keeps its own setting, which Dask sets to 3 unless told otherwise.
+first worker it kills (``allowed-failures`` 0) so that the one retry is ours, and to hand a
+worker one task at a time (``worker-saturation`` 1.0) so that a death costs only the
+submission being graded; a scheduler started by hand keeps its own settings.
 """
 INSTALL = 'pip install "autograd-lite-course[grader]"  (or: pip install "dask[distributed]")'
 
@@ -38,7 +39,10 @@ class DaskExecutor:
         import dask
         self.cluster = None
         if address is None:
-            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # saturation 1.0: a worker holds only the submission it grades, so its death costs
+            # no queued submission a try
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                                  "distributed.scheduler.worker-saturation": 1.0}):
                 # one thread per worker: each grades one submission at a time, as a pool worker
                 self.cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                                         processes=True, dashboard_address=None)
