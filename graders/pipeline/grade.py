@@ -24,10 +24,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import nbformat
-
 from . import jail
 from . import repair as rp
+from .repair import nbformat        # imported the fast way (see there)
 from . import secret as course_secret
 from .limits import Isolation, Limits
 from .session import Worker, WorkerLost
@@ -60,8 +59,27 @@ def course_digest(course_root):
     return h.hexdigest()
 
 
+def release_cache_dir():
+    """Where generated releases are kept between runs: $AUTOGRADE_CACHE, else the user's cache
+    folder; None when $AUTOGRADE_CACHE is "off"."""
+    chosen = os.environ.get("AUTOGRADE_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "autograde-class"
+
+
 def prepare_course(course_root, assignment, work):
-    """A private copy of the course (source + generated release + its own gradebook) in work/."""
+    """A private copy of the course (source + generated release + its own gradebook) in work/.
+
+    ``nbgrader generate_assignment`` is slow (a new interpreter and all of nbgrader's imports),
+    and its output depends only on the assignment's source, the course's nbgrader
+    configuration and nbgrader's version; so its release and assignment-only gradebook are
+    kept in ``release_cache_dir()`` under a hash of those, and a second run or a second class
+    of the same assignment copies them instead. The cache holds the course's own files (the
+    gradebook stores the solutions and hidden tests), so it is made private to the user."""
     course_root, work = Path(course_root).resolve(), Path(work).resolve()
     src = course_root / "source" / assignment
     if not src.is_dir():
@@ -82,13 +100,44 @@ def prepare_course(course_root, assignment, work):
             f"c.CourseDirectory.root = {str(work)!r}\n"
             f"c.CourseDirectory.db_url = {('sqlite:///' + str(work / 'gradebook.db'))!r}\n")
     (work / "nbgrader_config.py").write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                           "--force", "--log-level=ERROR"], cwd=work, env=nbgrader_env(),
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"nbgrader generate_assignment failed:\n{proc.stderr[-3000:]}")
+    cache = release_cache_dir()
+    entry = cache / _release_key(digest, assignment) if cache else None
+    if entry is not None and (entry / "gradebook.db").is_file():
+        shutil.copytree(entry / "release", work / "release")
+        shutil.copyfile(entry / "gradebook.db", work / "gradebook.db")
+    else:
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                               "--force", "--log-level=ERROR"], cwd=work, env=nbgrader_env(),
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"nbgrader generate_assignment failed:\n{proc.stderr[-3000:]}")
+        if entry is not None:
+            _store_release(work, entry)
     stamp.write_text(digest)
     return work
+
+
+def _release_key(digest, assignment):
+    from importlib.metadata import version
+    key = f"{PIPELINE_VERSION}|{assignment}|{digest}|nbgrader {version('nbgrader')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _store_release(work, entry):
+    """Copy work's release and gradebook into the cache entry, whole or not at all (a cache
+    that cannot be written only costs the next run the time to generate again)."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(entry.parent, 0o700)
+        tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=entry.parent))
+        shutil.copytree(work / "release", tmp / "release")
+        shutil.copyfile(work / "gradebook.db", tmp / "gradebook.db")
+        try:
+            os.rename(tmp, entry)
+        except OSError:         # another run stored it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass
 
 
 def _file_hash(path):
@@ -509,12 +558,12 @@ def grade_class(subs, work, assignment, out, course_root, limits=None, workers=N
                      "sandbox_root": str(sandbox_root), "start_method": start_method})
     if len(results):
         log(f"{len(results)} submission(s) already graded with these inputs; reusing their results")
-    writer = GradebookWriter(work, assignment)
-    for sid, res in results.items():
-        writer.write(res)
     bar = progress(total=len(jobs)) if progress else None
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    pool = None
+    writer = None
     try:
+        # The workers start grading first; opening the gradebook (nbgrader's imports) overlaps them.
         if executor is not None:
             # Remote workers probe their own jail and make their own scratch folders.
             for job in jobs:
@@ -523,20 +572,29 @@ def grade_class(subs, work, assignment, out, course_root, limits=None, workers=N
         elif workers == 1:
             outcomes = ((job, _call(grade_submission, job)) for job in jobs)
         else:
-            outcomes = _pool_outcomes(jobs, workers)
+            pool = cf.ProcessPoolExecutor(max_workers=workers)
+            outcomes = _pool_outcomes(pool, jobs)
+        writer = GradebookWriter(work, assignment)
+        for sid, res in results.items():
+            writer.write(res)
         for job, res in outcomes:
             _finish(job, res, results, results_dir, writer, bar, log)
     finally:
-        writer.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if writer is not None:
+            writer.close()
         if bar:
             bar.close()
         shutil.rmtree(sandbox_root, ignore_errors=True)
     return results
 
 
-def _pool_outcomes(jobs, workers):
-    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(grade_submission, job): job for job in jobs}
+def _pool_outcomes(pool, jobs):
+    """Submit every job now; yield (job, result) as they finish."""
+    futures = {pool.submit(grade_submission, job): job for job in jobs}
+
+    def finished():
         for fut in cf.as_completed(futures):
             job = futures[fut]
             try:
@@ -544,6 +602,7 @@ def _pool_outcomes(jobs, workers):
             except Exception as exc:    # noqa: BLE001 - a dead worker: record, go on
                 res = _failed_result(job, exc)
             yield job, res
+    return finished()
 
 
 def _call(fn, job):
@@ -609,18 +668,17 @@ class GradebookWriter:
         self.gb = Gradebook(f"sqlite:///{self.work / 'gradebook.db'}")
 
     def write(self, res):
-        from nbgrader.api import MissingEntry
         gb, sid = self.gb, res["student_id"]
         if res.get("infra_error"):
             return      # not graded: a zero in the gradebook would read as the student's mark
         gb.update_or_create_student(sid, first_name=res.get("first_name") or None,
                                     last_name=res.get("last_name") or None)
         gb.update_or_create_submission(self.assignment, sid)
+        grades = self._grades(sid)
         for name, nb in res["notebooks"].items():
             for cell in nb["cells"]:
-                try:
-                    grade = gb.find_grade(cell["grade_id"], name, self.assignment, sid)
-                except MissingEntry:
+                grade = grades.get((name, cell["grade_id"]))
+                if grade is None:
                     continue
                 grade.auto_score = cell["score"]
                 grade.needs_manual_grade = cell["score"] is None
@@ -629,6 +687,21 @@ class GradebookWriter:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(nb["executed"]))
         gb.db.commit()
+
+    def _grades(self, sid):
+        """{(notebook, grade id): Grade} of the student's submission, in one query (nbgrader's
+        ``find_grade`` makes one per cell, which made the parent's writes the slow part)."""
+        from nbgrader.api import (Assignment, BaseCell, Grade, Notebook, Student,
+                                  SubmittedAssignment, SubmittedNotebook)
+        rows = self.gb.db.query(Grade, Notebook.name, BaseCell.name) \
+            .join(BaseCell, BaseCell.id == Grade.cell_id) \
+            .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id) \
+            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id) \
+            .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id) \
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id) \
+            .join(Student, Student.id == SubmittedAssignment.student_id) \
+            .filter(Assignment.name == self.assignment, Student.id == sid).all()
+        return {(notebook, cell): grade for grade, notebook, cell in rows}
 
     def close(self):
         self.gb.close()

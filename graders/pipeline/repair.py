@@ -23,10 +23,30 @@ is another assignment's (or not a notebook at all) and gets a clear error instea
 import difflib
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+
+def _import_nbformat():
+    """nbformat, without the seconds its import can cost. nbformat imports jsonschema, which
+    imports rfc3987_syntax when that is installed (jupyter_events' dependencies pull it in),
+    and rfc3987_syntax compiles some forty Lark grammars at import, for the "iri" string
+    formats; no notebook schema uses a string format and nbformat checks none. It is kept out
+    only while jsonschema loads, so anything that imports it later still gets it."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat
+        return nbformat
+    sys.modules["rfc3987_syntax"] = None        # makes its import fail; jsonschema allows that
+    try:
+        import nbformat
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return nbformat
+
+
+nbformat = _import_nbformat()
 
 
 ANCHORS = ("locked", "test", "task")       # cells the student may not change
