@@ -9,6 +9,7 @@ independently of autograd_lite on purpose: questions 5-7 grade a student's hand-
 rule, and an oracle built on the library under study would share its mistakes.
 """
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,8 +57,10 @@ def derivative_costs(spec):
     points = lambda n: np.linspace(-0.9, 0.9, n)  # noqa: E731 - counts do not depend on values
     costs = {}
     for name, transform in (("grad", ag.grad(g)), ("hessian", ag.hessian(g))):
-        costs[f"{name}_calls"] = law(lambda n: count(transform, points(n)).total)
-        costs[f"{name}_elements"] = law(lambda n: count(transform, points(n)).elements)
+        # one count per size gives both metrics
+        measured = lru_cache(maxsize=None)(lambda n, t=transform: count(t, points(n)))
+        costs[f"{name}_calls"] = law(lambda n: measured(n).total)
+        costs[f"{name}_elements"] = law(lambda n: measured(n).elements)
     return costs
 
 
@@ -71,6 +74,7 @@ def make_f(n, m, seed=0):
     return lambda x: ag.tanh(A @ x)
 
 
+@lru_cache(maxsize=1)      # it has no inputs, and each q8 case asks for it
 def jacobian_laws():
     """(calls of jacfwd as a function of n, calls of jacrev as a function of m) for make_f.
 

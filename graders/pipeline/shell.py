@@ -168,6 +168,11 @@ def start():
     config.InteractiveShell.colors = "Linux"
     config.InteractiveShell.autocall = 0
     shell = SandboxShell.instance(config=config)
+    # ipywidgets registers its comm targets when it is imported into a running shell; in a
+    # fork-server child it was imported before (``preload``), so it does that now.
+    register = getattr(sys.modules.get("ipywidgets"), "_handle_ipython", None)
+    if register is not None:
+        register()
     sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
     builtins.input = _no_stdin
     getpass.getpass = _no_stdin
