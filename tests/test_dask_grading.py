@@ -112,8 +112,6 @@ def _kill_while_grading(executor, kills):
     return thread, seen
 
 
-@pytest.mark.skipif(not os.environ.get("AUTOGRADE_SLOW_TESTS"),
-                    reason="kills workers and waits for their restart (set AUTOGRADE_SLOW_TESTS=1)")
 def test_a_worker_killed_mid_submission_is_retried_once_then_an_infrastructure_error(course, executor,
                                                                                     tmp_path):
     lms = tmp_path / "lms"

@@ -142,7 +142,8 @@ def test_every_sandbox_starts_clean_and_alike_whatever_the_start_method(box, mon
     monkeypatch.setenv("GRADER_ONLY_SETTING", "not for students")
     first = _worker(base, MODES[0], start_method)
     _run(first, "import numpy, os, matplotlib\nnumpy.left_behind = 1\n"
-                "os.environ['LEFT_BEHIND'] = '1'\nmatplotlib.rcParams['lines.linewidth'] = 9")
+                "os.environ['LEFT_BEHIND'] = '1'\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
+                "import matplotlib.pyplot as plt\nplt.figure(); plt.figure()")
     first.stop()
     second = _worker(base, MODES[0], start_method)
     try:
@@ -152,6 +153,8 @@ print(hasattr(numpy, "left_behind"), matplotlib.rcParams["lines.linewidth"])
 print(sorted(os.environ))
 print(matplotlib.get_backend())
 print(os.getcwd(), "" in sys.path)
+import matplotlib.pyplot as plt
+print(plt.get_fignums(), plt.figure().number)
 """).splitlines()
     finally:
         second.stop()
@@ -159,6 +162,8 @@ print(os.getcwd(), "" in sys.path)
     assert out[1] == str(sorted(agent_environment(second.spec.workdir())))
     assert out[2] == "module://matplotlib_inline.backend_inline"
     assert out[3] == f"{second.spec.workdir()} False"
+    # the fork server's warm-up drawing left no figure open and took no figure number
+    assert out[4] == "[] 1"
 
 
 def test_a_crash_and_a_timeout_are_reported_as_such(box):

@@ -101,3 +101,47 @@ def test_ambiguous_unlabelled_cells_are_not_guessed(template):
     fixed = repair.repair(repair.read_notebook(json.dumps(nb).encode(), []), tpl, notes)
     assert "raise NotImplementedError" in _answers(fixed)["q1_answer"]
     assert any("q1_answer: answer cell missing" in n for n in notes)
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _grade_cells(work):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gb:
+        return sorted((nb.name, c.name, c.max_score) for nb in gb.find_assignment("ps1").notebooks
+                      for c in nb.grade_cells)
+
+
+def test_a_second_course_copy_reuses_the_generated_release_until_the_source_changes(tmp_path,
+                                                                                   monkeypatch):
+    import subprocess
+    from graders.pipeline import grade
+    monkeypatch.setenv("AUTOGRADE_CACHE", str(tmp_path / "cache"))
+    root = make_course(tmp_path / "course", generate=False)
+    first = grade.prepare_course(root, "ps1", tmp_path / "first")
+    # from here on nbgrader "fails", so any run of it shows as an error
+    runs = []
+    monkeypatch.setattr(grade.subprocess, "run", lambda *a, **k: runs.append(a) or
+                        subprocess.CompletedProcess(a, 1, "", "nbgrader was run"))
+    second = grade.prepare_course(root, "ps1", tmp_path / "second")
+    assert runs == []
+    assert _tree(second / "release") == _tree(first / "release")
+    assert _grade_cells(second) == _grade_cells(first) != []
+    assert str(second) in (second / "nbgrader_config.py").read_text()   # its own root, still
+    # the cache is the user's alone: it holds the gradebook, with the solutions and hidden tests
+    assert (tmp_path / "cache").stat().st_mode & 0o077 == 0
+    # a changed source is a different release, generated anew
+    source = root / "source" / "ps1" / "problems.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("One more note."))
+    nbformat.write(nb, source)
+    with pytest.raises(SystemExit, match="nbgrader was run"):
+        grade.prepare_course(root, "ps1", tmp_path / "third")
+    # and with the cache off, nothing is read from it
+    nbformat.write(nbformat.read(first / "source" / "ps1" / "problems.ipynb", as_version=4), source)
+    assert grade.prepare_course(root, "ps1", tmp_path / "fourth") and len(runs) == 1
+    monkeypatch.setenv("AUTOGRADE_CACHE", "off")
+    with pytest.raises(SystemExit, match="nbgrader was run"):
+        grade.prepare_course(root, "ps1", tmp_path / "fifth")
