@@ -59,6 +59,9 @@ def course_digest(course_root):
     return h.hexdigest()
 
 
+RELEASE_CACHE_ENTRIES = 16        # releases kept; the least recently used go first
+
+
 def release_cache_dir():
     """Where generated releases are kept between runs: $AUTOGRADE_CACHE, else the user's cache
     folder; None when $AUTOGRADE_CACHE is "off"."""
@@ -105,6 +108,10 @@ def prepare_course(course_root, assignment, work):
     if entry is not None and (entry / "gradebook.db").is_file():
         shutil.copytree(entry / "release", work / "release")
         shutil.copyfile(entry / "gradebook.db", work / "gradebook.db")
+        try:
+            os.utime(entry)     # recently used: kept when older entries are dropped
+        except OSError:
+            pass
     else:
         proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                                "--force", "--log-level=ERROR"], cwd=work, env=nbgrader_env(),
@@ -118,8 +125,14 @@ def prepare_course(course_root, assignment, work):
 
 
 def _release_key(digest, assignment):
+    """What decides the release: the source, the course's configuration, nbgrader's version
+    and any nbgrader configuration of the user's or the system's that nbgrader also reads."""
     from importlib.metadata import version
+    from jupyter_core.paths import jupyter_config_path
     key = f"{PIPELINE_VERSION}|{assignment}|{digest}|nbgrader {version('nbgrader')}"
+    for folder in jupyter_config_path():
+        for name in ("nbgrader_config.py", "nbgrader_config.json"):
+            key += f"|{name}:{_file_hash(Path(folder) / name)}"
     return hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
@@ -136,6 +149,10 @@ def _store_release(work, entry):
             os.rename(tmp, entry)
         except OSError:         # another run stored it first
             shutil.rmtree(tmp, ignore_errors=True)
+        entries = sorted((p for p in entry.parent.iterdir() if not p.name.startswith(".")),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[RELEASE_CACHE_ENTRIES:]:
+            shutil.rmtree(old, ignore_errors=True)
     except OSError:
         pass
 
