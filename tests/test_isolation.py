@@ -166,6 +166,31 @@ print(plt.get_fignums(), plt.figure().number)
     assert out[4] == "[] 1"
 
 
+def _start_in_a_fork(base, result):
+    try:
+        worker = _worker(base, MODES[0])
+        result.put(_run(worker, "print(6 * 7)"))
+        worker.stop()
+    except Exception as exc:       # noqa: BLE001
+        result.put(repr(exc))
+
+
+def test_a_fork_of_a_process_that_used_the_fork_server_starts_sandboxes_too(box):
+    """A pool worker forked from a grader that already graded in-process (as a test run or a
+    notebook session does) cannot use its parent's fork server, and starts its own."""
+    import multiprocessing
+    base, _ = box
+    here = _worker(base, MODES[0])
+    assert _run(here, "print(6 * 7)") == "42\n"
+    here.stop()
+    fork = multiprocessing.get_context("fork")
+    result = fork.Queue()
+    child = fork.Process(target=_start_in_a_fork, args=(base, result))
+    child.start()
+    child.join(120)
+    assert result.get(timeout=5) == "42\n"
+
+
 def test_a_crash_and_a_timeout_are_reported_as_such(box):
     base, _ = box
     worker = _worker(base, MODES[0])

@@ -105,14 +105,7 @@ def prepare_course(course_root, assignment, work):
     (work / "nbgrader_config.py").write_text(text)
     cache = release_cache_dir()
     entry = cache / _release_key(digest, assignment) if cache else None
-    if entry is not None and (entry / "gradebook.db").is_file():
-        shutil.copytree(entry / "release", work / "release")
-        shutil.copyfile(entry / "gradebook.db", work / "gradebook.db")
-        try:
-            os.utime(entry)     # recently used: kept when older entries are dropped
-        except OSError:
-            pass
-    else:
+    if entry is None or not _copy_release(entry, work):
         proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                                "--force", "--log-level=ERROR"], cwd=work, env=nbgrader_env(),
                               capture_output=True, text=True)
@@ -134,6 +127,26 @@ def _release_key(digest, assignment):
         for name in ("nbgrader_config.py", "nbgrader_config.json"):
             key += f"|{name}:{_file_hash(Path(folder) / name)}"
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _copy_release(entry, work):
+    """Copy a cached release into work; False when there is none (or it cannot be read: a
+    cache folder of another user's, say), and then work holds nothing of it."""
+    try:
+        if not (entry / "gradebook.db").is_file():
+            return False
+        shutil.copytree(entry / "release", work / "release")
+        shutil.copyfile(entry / "gradebook.db", work / "gradebook.db")
+    except OSError:
+        shutil.rmtree(work / "release", ignore_errors=True)
+        if (work / "gradebook.db").exists():
+            os.unlink(work / "gradebook.db")
+        return False
+    try:
+        os.utime(entry)     # recently used: kept when older entries are dropped
+    except OSError:
+        pass
+    return True
 
 
 def _store_release(work, entry):

@@ -59,6 +59,26 @@ def _fork_server():
     return context
 
 
+def _forget_inherited_fork_server():
+    """In a process forked from one that had started the fork server (a pool worker forked
+    from a grader that graded in-process before), that server is the parent's: multiprocessing
+    checks on it with ``waitpid``, which only its parent may call, and fails. The child starts
+    a fork server of its own instead."""
+    from multiprocessing import forkserver
+    server = getattr(forkserver, "_forkserver", None)
+    if server is None or getattr(server, "_forkserver_pid", None) is None:
+        return
+    if server._forkserver_alive_fd is not None:
+        try:
+            os.close(server._forkserver_alive_fd)
+        except OSError:
+            pass
+    server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
+
+
+os.register_at_fork(after_in_child=_forget_inherited_fork_server)
+
+
 class _ForkedAgent:
     """A fork-server child seen through the part of ``subprocess.Popen`` that Worker uses."""
 
