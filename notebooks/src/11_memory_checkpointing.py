@@ -1,25 +1,38 @@
-%% md
-# 11. Reverse mode's memory and checkpointing
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/autograd-lite/autograd-lite-course/blob/main/notebooks/11_memory_checkpointing.ipynb)
 
-Reverse mode needs, during the backward pass, values computed during the forward pass: the
-input of each multiplication, the output of each `tanh`. So the graph keeps them until the
-backward pass has used them. This notebook measures how much that is, and how
-*checkpointing* trades recomputation for memory.
+# %%
+# On Google Colab this installs the course package; anywhere else it does nothing.
+import subprocess
+import sys
 
-%% code
+REPO_URL = "https://github.com/autograd-lite/autograd-lite-course"
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    f"autograd-lite-course @ git+{REPO_URL}"], check=True)
+
+# %% [markdown]
+# # 11. Reverse mode's memory and checkpointing
+#
+# Reverse mode needs, during the backward pass, values computed during the forward pass: the
+# input of each multiplication, the output of each `tanh`. So the graph keeps them until the
+# backward pass has used them. This notebook measures how much that is, and how
+# *checkpointing* trades recomputation for memory.
+
+# %%
 import tracemalloc
 
 import numpy as np
 import matplotlib.pyplot as plt
 import autograd_lite as ag
 
-%% md
-## A chain of layers
+# %% [markdown]
+# ## A chain of layers
+#
+# Our model is a chain: each layer multiplies the state elementwise by a weight vector and
+# applies `tanh`. The state holds `width` floats; `depth` layers run one after the other.
 
-Our model is a chain: each layer multiplies the state elementwise by a weight vector and
-applies `tanh`. The state holds `width` floats; `depth` layers run one after the other.
-
-%% code
+# %%
 width = 10_000
 rng = np.random.default_rng(0)
 x_values = rng.normal(size=width)
@@ -39,14 +52,15 @@ def chain(h, w, depth):
 def fresh_inputs():
     return ag.tensor(x_values, requires_grad=True), ag.tensor(w_values, requires_grad=True)
 
-%% md
-## What the graph keeps
 
-`ag.count_ops` watches every primitive as it runs and adds up the floats in the values that
-recorded nodes keep for backward (`stored_elements`). We run only the forward pass, at
-several depths.
+# %% [markdown]
+# ## What the graph keeps
+#
+# `ag.count_ops` watches every primitive as it runs and adds up the floats in the values that
+# recorded nodes keep for backward (`stored_elements`). We run only the forward pass, at
+# several depths.
 
-%% code
+# %%
 depths = [1, 2, 5, 10, 20, 50, 100]
 stored = []
 for depth in depths:
@@ -56,12 +70,12 @@ for depth in depths:
     print(f"depth {depth:3d}: {count.stored_elements:9,d} floats kept   "
           f"({count.stored_elements / width:.0f} × width)")
 
-%% md
-Each extra layer adds the same amount: one state vector, the input of its multiplication.
-(`tanh` keeps its output, which is the next layer's input, so it is counted once.) The
-weight, the input and the final square add a fixed amount on top.
+# %% [markdown]
+# Each extra layer adds the same amount: one state vector, the input of its multiplication.
+# (`tanh` keeps its output, which is the next layer's input, so it is counted once.) The
+# weight, the input and the final square add a fixed amount on top.
 
-%% code
+# %%
 per_layer = np.diff(stored) / np.diff(depths)
 print("floats added per layer:", sorted(set(per_layer.tolist())))
 
@@ -72,14 +86,15 @@ ax.set_ylabel("floats kept for backward")
 ax.set_title("Reverse mode's memory grows linearly with depth")
 plt.show()
 
-%% md
-## Checkpointing a segment
 
-`ag.checkpoint(f)` runs `f` without recording anything inside it, keeping only `f`'s
-arguments. During backward, it runs `f` again, this time recording, and backpropagates
-through that short-lived graph. Only explicit tensor arguments receive gradients.
+# %% [markdown]
+# ## Checkpointing a segment
+#
+# `ag.checkpoint(f)` runs `f` without recording anything inside it, keeping only `f`'s
+# arguments. During backward, it runs `f` again, this time recording, and backpropagates
+# through that short-lived graph. Only explicit tensor arguments receive gradients.
 
-%% code
+# %%
 def segment(h, w, layers):
     return chain(h, w, layers)
 
@@ -91,11 +106,12 @@ checked = ag.count_ops(lambda: ag.checkpoint(lambda a, b: segment(a, b, 20))(x, 
 print(f"20 layers, recorded:     {plain.stored_elements:8,d} floats kept")
 print(f"20 layers, checkpointed: {checked.stored_elements:8,d} floats kept (its two arguments)")
 
-%% md
-The gradients are the same, and the cost shows up in the backward pass: it applies the
-segment's forward primitives a second time.
 
-%% code
+# %% [markdown]
+# The gradients are the same, and the cost shows up in the backward pass: it applies the
+# segment's forward primitives a second time.
+
+# %%
 def backward_of(loss_fn):
     x, w = fresh_inputs()
     loss = loss_fn(x, w)
@@ -112,16 +128,17 @@ print("primitive calls in backward, plain:       ", plain_back.total)
 print("primitive calls in backward, checkpointed:", ckpt_back.total,
       f"  (tanh applied {ckpt_back.by_primitive.get('tanh', 0)} times)")
 
-%% md
-## Segments of a long chain
 
-Split a chain of `n` layers into `k` equal segments and checkpoint all but the last (its
-graph is needed right away, so recomputing it would gain nothing). After the forward pass
-the graph keeps `k - 1` segment inputs and the last segment's graph. During backward one
-segment's graph at a time is rebuilt. Few segments mean long segments; many segments mean
-many kept inputs. Somewhere in between the peak is smallest.
+# %% [markdown]
+# ## Segments of a long chain
+#
+# Split a chain of `n` layers into `k` equal segments and checkpoint all but the last (its
+# graph is needed right away, so recomputing it would gain nothing). After the forward pass
+# the graph keeps `k - 1` segment inputs and the last segment's graph. During backward one
+# segment's graph at a time is rebuilt. Few segments mean long segments; many segments mean
+# many kept inputs. Somewhere in between the peak is smallest.
 
-%% code
+# %%
 def segmented(x, w, n, k):
     size = n // k
     h = x
@@ -129,13 +146,14 @@ def segmented(x, w, n, k):
         h = ag.checkpoint(lambda a, b: segment(a, b, size))(h, w)
     return (segment(h, w, n - size * (k - 1)) ** 2).sum()
 
-%% md
-We measure two things for each `k`: the peak memory numpy allocates during forward and
-backward together (Python's `tracemalloc` sees numpy's arrays), in units of one state
-vector; and the extra primitive calls the backward pass makes, against `k = 1`, which is no
-checkpointing at all.
 
-%% code
+# %% [markdown]
+# We measure two things for each `k`: the peak memory numpy allocates during forward and
+# backward together (Python's `tracemalloc` sees numpy's arrays), in units of one state
+# vector; and the extra primitive calls the backward pass makes, against `k = 1`, which is no
+# checkpointing at all.
+
+# %%
 def peak_in_states(n, k):
     x, w = fresh_inputs()
     tracemalloc.start()
@@ -162,11 +180,11 @@ for k, p, e in zip(segment_counts, peaks, extra):
 best = segment_counts[int(np.argmin(peaks))]
 print(f"smallest peak at k = {best}; sqrt(n) = {np.sqrt(n):.0f}")
 
-%% md
-The two pictures side by side: memory falls, then rises again, with its minimum near
-$k = \sqrt{n}$; the recomputation grows with `k` towards one whole extra forward pass.
+# %% [markdown]
+# The two pictures side by side: memory falls, then rises again, with its minimum near
+# $k = \sqrt{n}$; the recomputation grows with `k` towards one whole extra forward pass.
 
-%% code
+# %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
 left.plot(segment_counts, peaks, "o-")
 left.axvline(np.sqrt(n), color="gray", linestyle=":", label=r"$\sqrt{n}$")
@@ -183,20 +201,20 @@ right.set_title("Time: recomputed primitives")
 fig.tight_layout()
 plt.show()
 
-%% md
-Each layer is two primitives (`mul` and `tanh`), so recomputing every segment but the last
-costs two calls per recomputed layer:
+# %% [markdown]
+# Each layer is two primitives (`mul` and `tanh`), so recomputing every segment but the last
+# costs two calls per recomputed layer:
 
-%% code
+# %%
 recomputed_layers = [n - n // k for k in segment_counts]
 assert extra == [2 * r for r in recomputed_layers]
 print("extra calls = 2 × recomputed layers:", list(zip(segment_counts, recomputed_layers)))
 
-%% md
-## Summary
-
-- Reverse mode keeps values from the forward pass, so its memory grows with the length of
-  the computation, here one state vector per layer.
-- `ag.checkpoint` keeps a segment's inputs only and recomputes the segment in backward.
-- With `k` segments of a chain of `n` layers the peak is smallest near $k = \sqrt{n}$, for
-  the price of recomputing almost one forward pass.
+# %% [markdown]
+# ## Summary
+#
+# - Reverse mode keeps values from the forward pass, so its memory grows with the length of
+#   the computation, here one state vector per layer.
+# - `ag.checkpoint` keeps a segment's inputs only and recomputes the segment in backward.
+# - With `k` segments of a chain of `n` layers the peak is smallest near $k = \sqrt{n}$, for
+#   the price of recomputing almost one forward pass.

@@ -1,13 +1,26 @@
-%% md
-# 9. Build your own autograd
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/autograd-lite/autograd-lite-course/blob/main/notebooks/09_build_your_own.ipynb)
 
-So far `autograd_lite` did the differentiating for us. In this notebook we write the two
-modes ourselves, for plain Python numbers, in about a hundred lines: a `Value` class for
-reverse mode and a `Dual` class for forward mode. Each is checked against the library on
-the same functions. At the end we open the library's own files and find each of our
-pieces there, so that its core is no longer a black box.
+# %%
+# On Google Colab this installs the course package; anywhere else it does nothing.
+import subprocess
+import sys
 
-%% code
+REPO_URL = "https://github.com/autograd-lite/autograd-lite-course"
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    f"autograd-lite-course @ git+{REPO_URL}"], check=True)
+
+# %% [markdown]
+# # 9. Build your own autograd
+#
+# So far `autograd_lite` did the differentiating for us. In this notebook we write the two
+# modes ourselves, for plain Python numbers, in about a hundred lines: a `Value` class for
+# reverse mode and a `Dual` class for forward mode. Each is checked against the library on
+# the same functions. At the end we open the library's own files and find each of our
+# pieces there, so that its core is no longer a black box.
+
+# %%
 import inspect
 import math
 import os
@@ -16,20 +29,21 @@ import numpy as np
 import matplotlib.pyplot as plt
 import autograd_lite as ag
 
-%% md
-## A number that remembers where it came from
 
-Reverse mode needs the graph of the computation. We get it by making every arithmetic
-result remember three things: its inputs (its **parents**), the partial derivative of the
-result with respect to each parent (its **local gradients**), and the name of the
-operation, for printing. The local gradients are plain numbers, known as soon as the
-operation has run: for $c = a b$ they are $\partial c/\partial a = b$ and
-$\partial c/\partial b = a$.
+# %% [markdown]
+# ## A number that remembers where it came from
+#
+# Reverse mode needs the graph of the computation. We get it by making every arithmetic
+# result remember three things: its inputs (its **parents**), the partial derivative of the
+# result with respect to each parent (its **local gradients**), and the name of the
+# operation, for printing. The local gradients are plain numbers, known as soon as the
+# operation has run: for $c = a b$ they are $\partial c/\partial a = b$ and
+# $\partial c/\partial b = a$.
+#
+# Python's operator overloading does the recording: `a * b` calls `a.__mul__(b)`, which we
+# write to return a new `Value`.
 
-Python's operator overloading does the recording: `a * b` calls `a.__mul__(b)`, which we
-write to return a new `Value`.
-
-%% code
+# %%
 class Value:
     """A scalar that records how it was computed, so that it can be differentiated."""
 
@@ -91,27 +105,29 @@ class Value:
         t = math.tanh(self.data)
         return self._result(t, (self,), (1.0 - t * t,), "tanh")
 
-%% md
-Every operation is built from a handful of primitives. Subtraction and division are not
-primitives here: they are written with `+`, `*` and `**`, so they need no derivative of
-their own. A computation now leaves a graph behind:
 
-%% code
+# %% [markdown]
+# Every operation is built from a handful of primitives. Subtraction and division are not
+# primitives here: they are written with `+`, `*` and `**`, so they need no derivative of
+# their own. A computation now leaves a graph behind:
+
+# %%
 a, b = Value(3.0), Value(-4.0)
 y = a * b + b - a.log()
 print(y, "made by", y.op, "from", y.parents)
 print("its local gradients:", y.local_grads)
 
-%% md
-## Visiting the graph in the right order
 
-The chain rule sends gradient from a value to its parents. A value may pass its gradient on
-only once it has received everything from all of its consumers, so the values must be
-visited in an order where every value comes after all the values computed from it. Such an
-order is a reversed **topological order**: a depth-first walk that lists a value after its
-parents gives the topological order, and we read it backwards.
+# %% [markdown]
+# ## Visiting the graph in the right order
+#
+# The chain rule sends gradient from a value to its parents. A value may pass its gradient on
+# only once it has received everything from all of its consumers, so the values must be
+# visited in an order where every value comes after all the values computed from it. Such an
+# order is a reversed **topological order**: a depth-first walk that lists a value after its
+# parents gives the topological order, and we read it backwards.
 
-%% code
+# %%
 def topological_order(root):
     """Every Value that ``root`` depends on, each listed after its parents."""
     order, seen = [], set()
@@ -129,14 +145,15 @@ def topological_order(root):
 
 print([v.op for v in topological_order(y)])
 
-%% md
-The backward pass seeds the output with $\bar y = 1$, then walks the order backwards. At
-each value $v$ it hands every parent $p$ the product $\bar v \cdot \partial v / \partial p$.
-How a parent *receives* that share is a separate method, because that one line is where a
-classic bug hides. Here is the first attempt: the parent simply takes the share as its
-gradient.
 
-%% code
+# %% [markdown]
+# The backward pass seeds the output with $\bar y = 1$, then walks the order backwards. At
+# each value $v$ it hands every parent $p$ the product $\bar v \cdot \partial v / \partial p$.
+# How a parent *receives* that share is a separate method, because that one line is where a
+# classic bug hides. Here is the first attempt: the parent simply takes the share as its
+# gradient.
+
+# %%
 def backward(self):
     order = topological_order(self)
     for v in order:
@@ -153,37 +170,38 @@ def receive(self, share):
 
 Value.backward, Value.receive = backward, receive
 
-%% md
-## The bug: a value used twice
+# %% [markdown]
+# ## The bug: a value used twice
+#
+# Test it on $f(x) = x \cdot x$ at $x = 3$, where $f'(x) = 2x = 6$, and compare with the library:
 
-Test it on $f(x) = x \cdot x$ at $x = 3$, where $f'(x) = 2x = 6$, and compare with the library:
-
-%% code
+# %%
 x = Value(3.0)
 (x * x).backward()
 library = ag.grad(lambda t: t * t)(ag.tensor(3.0)).item()
 print(f"our Value: {x.grad}   autograd_lite: {library}   agree: {math.isclose(x.grad, library)}")
 
-%% md
-Half the answer is missing. The product node has $x$ as *both* parents, so $x$ gets two
-shares, $3$ and $3$, and the second assignment overwrote the first. The multivariate chain
-rule says the shares of all uses must be **added**. The bug is silent whenever no value is
-used twice, which makes it easy to miss: here is a function where every value has one
-consumer, and the faulty version gets it right.
+# %% [markdown]
+# Half the answer is missing. The product node has $x$ as *both* parents, so $x$ gets two
+# shares, $3$ and $3$, and the second assignment overwrote the first. The multivariate chain
+# rule says the shares of all uses must be **added**. The bug is silent whenever no value is
+# used twice, which makes it easy to miss: here is a function where every value has one
+# consumer, and the faulty version gets it right.
 
-%% code
+# %%
 u, w = Value(0.5), Value(2.0)
 (u.sin() * w).backward()
 print(f"d/du: ours {u.grad:.6f}, exact {math.cos(0.5) * 2.0:.6f}")
 print(f"d/dw: ours {w.grad:.6f}, exact {math.sin(0.5):.6f}")
 
-%% md
-The fix is one character, `=` becomes `+=`. Our `backward` resets every gradient to zero
-before it starts, so shares from an earlier call do not leak in. PyTorch and `autograd_lite`
-do not reset a leaf's `.grad`: they keep adding into it across calls, which is why a training
-loop zeroes it (notebook 5).
 
-%% code
+# %% [markdown]
+# The fix is one character, `=` becomes `+=`. Our `backward` resets every gradient to zero
+# before it starts, so shares from an earlier call do not leak in. PyTorch and `autograd_lite`
+# do not reset a leaf's `.grad`: they keep adding into it across calls, which is why a training
+# loop zeroes it (notebook 5).
+
+# %%
 def receive(self, share):
     self.grad += share      # every use of a value sends its own share: add them all
 
@@ -194,15 +212,15 @@ x = Value(3.0)
 (x * x).backward()
 print(f"our Value: {x.grad}   autograd_lite: {library}   agree: {math.isclose(x.grad, library)}")
 
-%% md
-## Checking against the library
+# %% [markdown]
+# ## Checking against the library
+#
+# A handful of test functions, written once so that they run on our `Value`, on our `Dual`
+# (below) and on `autograd_lite` tensors alike: they use only operators and the methods
+# `.log()`, `.sin()`, `.exp()`, `.tanh()`, which all three provide. Several of them use a
+# variable more than once.
 
-A handful of test functions, written once so that they run on our `Value`, on our `Dual`
-(below) and on `autograd_lite` tensors alike: they use only operators and the methods
-`.log()`, `.sin()`, `.exp()`, `.tanh()`, which all three provide. Several of them use a
-variable more than once.
-
-%% code
+# %%
 tests = {
     "x1*x2 + x2 - log x1": (lambda x1, x2: x1 * x2 + x2 - x1.log(), (3.0, -4.0)),
     "x*x*x / (1 + x*x)": (lambda x: x * x * x / (1 + x * x), (0.8,)),
@@ -230,13 +248,13 @@ for name, (f, point) in tests.items():
     assert np.allclose(ours, theirs, rtol=1e-12, atol=1e-14), name
     print(f"{name:22s} Value {np.round(ours, 6)}   autograd_lite {np.round(theirs, 6)}")
 
-%% md
-Our graph is small enough to draw. The library's drawing code takes a plain list of
-nodes and edges (`GraphSpec` in `autograd_lite/instruments/graph.py`), so we can hand it the
-graph our `Value`s built, each node showing its value and, after the backward pass, its
-gradient.
+# %% [markdown]
+# Our graph is small enough to draw. The library's drawing code takes a plain list of
+# nodes and edges (`GraphSpec` in `autograd_lite/instruments/graph.py`), so we can hand it the
+# graph our `Value`s built, each node showing its value and, after the backward pass, its
+# gradient.
 
-%% code
+# %%
 from autograd_lite.instruments.graph import GraphDrawing, GraphSpec
 
 
@@ -257,24 +275,25 @@ y = a * b + b - a.log()
 y.backward()
 draw_values(y)
 
-%% md
-Each edge carries the local gradient, and each node's gradient is the sum, over its outgoing
-edges, of (edge label) times (gradient at the edge's end). The inputs $a$ and $b$ each have
-two outgoing edges: those are the two shares that `+=` adds. Subtraction shows up as `*`
-by the constant $-1$ followed by `+`, as we defined it.
 
-%% md
-## Forward mode in twenty lines: dual numbers
+# %% [markdown]
+# Each edge carries the local gradient, and each node's gradient is the sum, over its outgoing
+# edges, of (edge label) times (gradient at the edge's end). The inputs $a$ and $b$ each have
+# two outgoing edges: those are the two shares that `+=` adds. Subtraction shows up as `*`
+# by the constant $-1$ followed by `+`, as we defined it.
 
-Forward mode needs no graph. Carry with every number $a$ a second number $\dot a$, its
-derivative with respect to the one input we chose, and write the pair as $a + \dot a\,\varepsilon$
-with the rule $\varepsilon^2 = 0$. Multiplying out,
-$(a + \dot a\varepsilon)(b + \dot b\varepsilon) = ab + (\dot a b + a \dot b)\varepsilon$:
-the $\varepsilon$ part obeys the product rule by itself. For a function,
-$g(a + \dot a\varepsilon) = g(a) + g'(a)\,\dot a\,\varepsilon$. These **dual numbers** make
-the derivative travel along with the value.
+# %% [markdown]
+# ## Forward mode in twenty lines: dual numbers
+#
+# Forward mode needs no graph. Carry with every number $a$ a second number $\dot a$, its
+# derivative with respect to the one input we chose, and write the pair as $a + \dot a\,\varepsilon$
+# with the rule $\varepsilon^2 = 0$. Multiplying out,
+# $(a + \dot a\varepsilon)(b + \dot b\varepsilon) = ab + (\dot a b + a \dot b)\varepsilon$:
+# the $\varepsilon$ part obeys the product rule by itself. For a function,
+# $g(a + \dot a\varepsilon) = g(a) + g'(a)\,\dot a\,\varepsilon$. These **dual numbers** make
+# the derivative travel along with the value.
 
-%% code
+# %%
 class Dual:
     """a + ȧ·ε with ε² = 0: the ε part is a derivative carried along with the value."""
 
@@ -304,12 +323,13 @@ class Dual:
     sin = lambda s: s._chain(math.sin(s.val), math.cos(s.val))
     tanh = lambda s: s._chain(math.tanh(s.val), 1.0 - math.tanh(s.val) ** 2)
 
-%% md
-One forward pass gives the derivative with respect to one input: the one whose $\dot x$ we
-seed with 1 (all others get 0). A gradient of $n$ inputs therefore takes $n$ passes, one per
-seed, where the `Value` needed one backward pass. The same five functions, now three ways:
 
-%% code
+# %% [markdown]
+# One forward pass gives the derivative with respect to one input: the one whose $\dot x$ we
+# seed with 1 (all others get 0). A gradient of $n$ inputs therefore takes $n$ passes, one per
+# seed, where the `Value` needed one backward pass. The same five functions, now three ways:
+
+# %%
 def forward_gradient(f, point):
     """The gradient of f at point, by our Dual: one forward pass per input."""
     grads = []
@@ -329,11 +349,11 @@ for name, (f, point) in tests.items():
     agree = np.allclose(by_value, theirs, rtol=1e-12, atol=1e-14)
     print(f"{name:22s} {len(point):6d}  {len(point):11d}  {1:21d}  {agree}")
 
-%% md
-All three agree to rounding error. Over a whole interval, the derivative of
-$x^3/(1+x^2)$ from our two classes lies exactly on the library's:
+# %% [markdown]
+# All three agree to rounding error. Over a whole interval, the derivative of
+# $x^3/(1+x^2)$ from our two classes lies exactly on the library's:
 
-%% code
+# %%
 f = tests["x*x*x / (1 + x*x)"][0]
 xs = np.linspace(-3, 3, 121)
 by_value = [reverse_gradient(f, (x,))[0] for x in xs]
@@ -352,12 +372,12 @@ ax.set_title("f(x) = x³ / (1 + x²) and its derivative, three ways")
 ax.legend(fontsize=8)
 plt.show()
 
-%% md
-How long is what we wrote? IPython files the source of every cell it runs under a name of
-its own, and each function knows the name of the file it came from. So we can count the
-non-blank lines of the cells that define the two classes and the backward pass:
+# %% [markdown]
+# How long is what we wrote? IPython files the source of every cell it runs under a name of
+# its own, and each function knows the name of the file it came from. So we can count the
+# non-blank lines of the cells that define the two classes and the backward pass:
 
-%% code
+# %%
 import linecache
 
 defined_in = {"Value": Value.__init__, "topological_order": topological_order,
@@ -368,14 +388,14 @@ for name, n in lines.items():
     print(f"{n:3d}  {name}")
 print(f"{sum(lines.values()):3d}  in all")
 
-%% md
-## A tour of the real thing
+# %% [markdown]
+# ## A tour of the real thing
+#
+# `autograd_lite` does the same on numpy arrays, with more care for speed, memory and error
+# messages. Here is where each of our pieces lives, so you can open the files and read them.
+# The table is computed from the library itself (the file each object is defined in):
 
-`autograd_lite` does the same on numpy arrays, with more care for speed, memory and error
-messages. Here is where each of our pieces lives, so you can open the files and read them.
-The table is computed from the library itself (the file each object is defined in):
-
-%% code
+# %%
 from importlib import import_module
 
 # (import_module, because the name ag.tensor is taken by the factory function)
@@ -400,36 +420,36 @@ for ours, obj, note in tour:
     where = os.path.relpath(inspect.getsourcefile(obj), root)
     print(f"{ours:30s} {where:24s} {obj.__qualname__:20s} {note}")
 
-%% md
-Three differences are worth knowing before you open them.
+# %% [markdown]
+# Three differences are worth knowing before you open them.
+#
+# **The library keeps rules, not numbers.** Our `Value` stored its local gradients as
+# numbers at once. A library node keeps what its rule needs (inputs or output) and calls the
+# rule during the backward pass: the rule maps the output's gradient $g$ to an input's share.
+# It is the product we computed, written as a function. The rule of `sin`, called by hand:
 
-**The library keeps rules, not numbers.** Our `Value` stored its local gradients as
-numbers at once. A library node keeps what its rule needs (inputs or output) and calls the
-rule during the backward pass: the rule maps the output's gradient $g$ to an input's share.
-It is the product we computed, written as a function. The rule of `sin`, called by hand:
-
-%% code
+# %%
 g, x0 = 2.0, 0.5
 share = ag.PRIMITIVES["sin"].vjp[0](g, None, x0)   # arguments: (g, output, *inputs)
 print(f"sin's VJP rule: {share:.6f};  our product g * cos(x): {g * math.cos(x0):.6f}")
 
-%% md
-Keeping rules pays off twice. The rules run on arrays, where "multiply by the local
-gradient" becomes a vector-Jacobian product that never forms the Jacobian. And the rules
-are written with the library's own functions, so they can run on tensors and be recorded
-themselves: that is how `create_graph=True` and derivatives of derivatives work (the next
-notebook). The same table also holds each primitive's JVP rule, which plays the part of our
-`Dual` methods.
+# %% [markdown]
+# Keeping rules pays off twice. The rules run on arrays, where "multiply by the local
+# gradient" becomes a vector-Jacobian product that never forms the Jacobian. And the rules
+# are written with the library's own functions, so they can run on tensors and be recorded
+# themselves: that is how `create_graph=True` and derivatives of derivatives work (the next
+# notebook). The same table also holds each primitive's JVP rule, which plays the part of our
+# `Dual` methods.
+#
+# **The order comes from a clock, not from a walk.** Every node gets a creation stamp when it is
+# recorded; a node is always newer than the nodes that feed it. So instead of our recursive
+# depth-first search, the sweep in `backward.py` takes the newest waiting node from a heap:
+# no recursion (so no recursion limit on a deep graph) and no separate sorting pass.
+#
+# **The graph is the same.** The library records the same structure ours did, with its own
+# names for the nodes:
 
-**The order comes from a clock, not from a walk.** Every node gets a creation stamp when it is
-recorded; a node is always newer than the nodes that feed it. So instead of our recursive
-depth-first search, the sweep in `backward.py` takes the newest waiting node from a heap:
-no recursion (so no recursion limit on a deep graph) and no separate sorting pass.
-
-**The graph is the same.** The library records the same structure ours did, with its own
-names for the nodes:
-
-%% code
+# %%
 a, b = ag.tensor(3.0, requires_grad=True), ag.tensor(-4.0, requires_grad=True)
 y_lib = a * b + b - a.log()
 y_lib.backward()
@@ -438,14 +458,14 @@ print("output node:", node, "  its parents:", [parent for parent, _ in node.next
 print("gradients:  library", (a.grad.item(), b.grad.item()),
       "  ours", tuple(reverse_gradient(tests["x1*x2 + x2 - log x1"][0], (3.0, -4.0))))
 
-%% md
-## Summary
-
-- A reverse-mode autograd is a value that records its parents and local gradients, a
-  topological order, and one loop that hands out $\bar v \cdot \partial v/\partial p$.
-- A value used twice receives two shares: they must be added (`+=`). Assigning them loses
-  all but the last, and only tests with a reused value catch it.
-- Forward mode is arithmetic on dual numbers $a + \dot a\varepsilon$, $\varepsilon^2 = 0$:
-  no graph, one pass per input direction.
-- `autograd_lite` has the same parts on arrays: `Tensor` and `Node` in `tensor.py`, the
-  rules in `primitives.py`, the sweep in `backward.py`, tangents in `forward.py`.
+# %% [markdown]
+# ## Summary
+#
+# - A reverse-mode autograd is a value that records its parents and local gradients, a
+#   topological order, and one loop that hands out $\bar v \cdot \partial v/\partial p$.
+# - A value used twice receives two shares: they must be added (`+=`). Assigning them loses
+#   all but the last, and only tests with a reused value catch it.
+# - Forward mode is arithmetic on dual numbers $a + \dot a\varepsilon$, $\varepsilon^2 = 0$:
+#   no graph, one pass per input direction.
+# - `autograd_lite` has the same parts on arrays: `Tensor` and `Node` in `tensor.py`, the
+#   rules in `primitives.py`, the sweep in `backward.py`, tangents in `forward.py`.
