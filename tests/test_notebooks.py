@@ -169,6 +169,18 @@ def test_widget_cells_store_a_static_figure(path):
             assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_drawing_is_stored_as_png_too(path):
+    """JupyterLab does not render SVG from an untrusted (freshly cloned) notebook; a PNG
+    beside every SVG means a reader sees the picture before running anything."""
+    for index, cell in enumerate(_code_cells(_read(path))):
+        for output in cell.outputs:
+            kinds = set(output.get("data", {}))
+            if "image/svg+xml" in kinds:
+                assert "image/png" in kinds, \
+                    f"{path.name}: code cell {index} stores an SVG with no PNG beside it"
+
+
 def test_source_without_its_colab_cells_is_refused(tmp_path):
     bad = tmp_path / "99_bad.py"
     bad.write_text("# %% [markdown]\n# # Title\n\n# %%\nx = 1\n")

@@ -261,12 +261,13 @@ from autograd_lite.instruments.graph import GraphDrawing, GraphSpec
 def draw_values(root):
     spec = GraphSpec("our Value graph")
     order = topological_order(root)
+    key = {id(v): f"n{i}" for i, v in enumerate(order)}      # a stable name for each node
     for v in order:
         kind = "output" if v is root else "input" if not v.parents else "op"
         kind = "const" if v.op == "const" else kind
-        spec.node(str(id(v)), [v.op, f"{v.data:.4g}", f"grad = {v.grad:.4g}"], kind)
+        spec.node(key[id(v)], [v.op, f"{v.data:.4g}", f"grad = {v.grad:.4g}"], kind)
         for parent, local in zip(v.parents, v.local_grads):
-            spec.edge(str(id(parent)), str(id(v)), label=f"{local:.3g}")
+            spec.edge(key[id(parent)], key[id(v)], label=f"{local:.3g}")
     return GraphDrawing(spec)
 
 
