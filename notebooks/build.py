@@ -115,7 +115,8 @@ def main(argv=None):
     slow = []
     for src in sources:
         if refresh_source(src):
-            print(f"{src.name}: Colab cells now point at", _colab.REPO_URL)
+            print(f"{src.name}: rewritten as jupytext writes it, with the Colab cells for "
+                  f"{_colab.REPO_URL}")
         nb = notebook_from_source(src)
         target = HERE / (src.stem + ".ipynb")
         if not args.no_execute:

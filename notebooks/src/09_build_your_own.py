@@ -212,6 +212,32 @@ x = Value(3.0)
 (x * x).backward()
 print(f"our Value: {x.grad}   autograd_lite: {library}   agree: {math.isclose(x.grad, library)}")
 
+
+# %% [markdown]
+# **Try it.** Before running the next cell, predict what the faulty `receive` gives for
+# $x \cdot x \cdot x$ at $x = 2$, where the true derivative is $3x^2 = 12$. Walk the graph by
+# hand: which share arrives at $x$ last? The cell swaps the faulty version in for one call, then
+# puts the fixed one back. Try $x \cdot x \cdot x \cdot x$ too.
+
+# %%
+def faulty_receive(self, share):
+    self.grad = share
+
+
+def derivative_at_2(f, receiver):
+    Value.receive = receiver
+    try:
+        x = Value(2.0)
+        f(x).backward()
+        return x.grad
+    finally:
+        Value.receive = receive          # always back to the fixed version
+
+
+cube = lambda x: x * x * x
+print(f"faulty: {derivative_at_2(cube, faulty_receive)}   fixed: {derivative_at_2(cube, receive)}"
+      f"   exact 3·2² = {3 * 2.0 ** 2}")
+
 # %% [markdown]
 # ## Checking against the library
 #
@@ -349,6 +375,24 @@ for name, (f, point) in tests.items():
     assert np.allclose(by_dual, theirs, rtol=1e-12, atol=1e-14), name
     agree = np.allclose(by_value, theirs, rtol=1e-12, atol=1e-14)
     print(f"{name:22s} {len(point):6d}  {len(point):11d}  {1:21d}  {agree}")
+
+# %% [markdown]
+# **Try it.** Give both classes a `cos`. Its local gradient is $-\sin$: one line for `Value`
+# and one for `Dual`. Then check a function that uses it against the library. Change the
+# function or the point and run the cell again.
+
+# %%
+Value.cos = lambda self: self._result(math.cos(self.data), (self,), (-math.sin(self.data),), "cos")
+Dual.cos = lambda s: s._chain(math.cos(s.val), -math.sin(s.val))
+
+g, point = (lambda a, b: (a * b).cos() * a + b.exp()), (0.7, -1.3)
+three_ways = {"Value (reverse)": reverse_gradient(g, point),
+              "Dual (forward)": forward_gradient(g, point),
+              "autograd_lite": library_gradient(g, point)}
+for how, gradient in three_ways.items():
+    print(f"{how:16s} {np.round(gradient, 8)}")
+print("all agree:", all(np.allclose(v, three_ways["autograd_lite"], rtol=1e-12)
+                        for v in three_ways.values()))
 
 # %% [markdown]
 # All three agree to rounding error. Over a whole interval, the derivative of

@@ -184,6 +184,20 @@ print("ag.hessian is forward-over-reverse:", np.array_equal(ag.hessian(logsumexp
                                                            forward_over_reverse))
 print(np.round(forward_over_reverse, 4))
 
+# %% [markdown]
+# **Try it.** Every row of this Hessian sums to zero: adding the same number to every $x_i$
+# leaves the softmax, and so the gradient, unchanged. Check it at a point of your own, with
+# another length; the closed form $\operatorname{diag}(\mathbf{p}) - \mathbf{p}\mathbf{p}^\top$
+# should hold there too.
+
+# %%
+x_try = ag.tensor([3.0, -2.0, 0.1])
+H_try = ag.hessian(logsumexp)(x_try).numpy()
+p_try = np.exp(x_try.numpy()) / np.exp(x_try.numpy()).sum()
+print(np.round(H_try, 4))
+print("rows sum to zero:", np.allclose(H_try.sum(axis=1), 0.0, atol=1e-14))
+print("closed form holds:", np.allclose(H_try, np.diag(p_try) - np.outer(p_try, p_try)))
+
 
 # %% [markdown]
 # ## Hessian-vector products without the Hessian
@@ -212,6 +226,16 @@ print("forward-over-reverse     :", np.round(hvp_forward_over_reverse(logsumexp,
 print("reverse-over-reverse     :", np.round(hvp_reverse_over_reverse(logsumexp, x, v).numpy(), 6))
 assert np.allclose(hvp_forward_over_reverse(logsumexp, x, v).numpy(), closed_form @ v.numpy())
 assert np.allclose(hvp_reverse_over_reverse(logsumexp, x, v).numpy(), closed_form @ v.numpy())
+
+# %% [markdown]
+# **Try it.** From the last exercise, which direction $\mathbf{v}$ should give
+# $H\mathbf{v} = \mathbf{0}$? Predict it, then try it below. Try a direction that gives a
+# product that is not zero, too.
+
+# %%
+direction = ag.ones(4)
+print("H v along", direction.numpy(), ":",
+      np.round(hvp_forward_over_reverse(logsumexp, x, direction).numpy(), 12) + 0.0)
 
 # %% [markdown]
 # ## What each costs, measured

@@ -86,6 +86,17 @@ ax.set_ylabel("floats kept for backward")
 ax.set_title("Reverse mode's memory grows linearly with depth")
 plt.show()
 
+# %% [markdown]
+# **Try it.** Predict the floats kept at depth 300 from two numbers above: the amount kept
+# at depth 1 and the amount added per layer. Then measure it. Change `width` in the first
+# cell, and the prediction changes in proportion.
+
+# %%
+predicted = stored[0] + per_layer[0] * (300 - 1)
+x, w = fresh_inputs()
+measured = ag.count_ops(lambda: (chain(x, w, 300) ** 2).sum()).stored_elements
+print(f"depth 300: predicted {predicted:,.0f} floats, measured {measured:,d}")
+
 
 # %% [markdown]
 # ## Checkpointing a segment
@@ -209,6 +220,17 @@ plt.show()
 recomputed_layers = [n - n // k for k in segment_counts]
 assert extra == [2 * r for r in recomputed_layers]
 print("extra calls = 2 × recomputed layers:", list(zip(segment_counts, recomputed_layers)))
+
+# %% [markdown]
+# **Try it.** Use the rule to predict the extra calls for a chain of 48 layers in 6 segments.
+# Measure it, then try a split that does not divide evenly (say 50 layers in 6 segments). Who
+# gets the leftover layers in `segmented`?
+
+# %%
+for layers, k in [(48, 6), (50, 6)]:
+    predicted = 2 * (layers // k) * (k - 1)
+    measured = backward_calls(layers, k) - backward_calls(layers, 1)
+    print(f"n = {layers}, k = {k}: predicted {predicted} extra calls, measured {measured}")
 
 # %% [markdown]
 # ## Summary

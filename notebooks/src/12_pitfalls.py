@@ -142,6 +142,24 @@ print("values:   ", double_where_sqrt(ag.tensor(xs)).numpy())
 print("gradients:", elementwise_grad(double_where_sqrt, xs))
 assert np.all(np.isfinite(elementwise_grad(double_where_sqrt, xs)))
 
+
+# %% [markdown]
+# **Try it.** Guard a logarithm the same way: $\log x$ for $x > 0$ and $0$ otherwise. First
+# with one `where` (which gradients come out NaN or infinite?), then with the double `where`.
+
+# %%
+def guarded_log(x):
+    return ag.where(x > 0, ag.log(x), ag.zeros_like(x))
+
+
+def double_where_log(x):
+    return ag.where(x > 0, ag.log(ag.where(x > 0, x, ag.ones_like(x))), ag.zeros_like(x))
+
+
+with np.errstate(all="ignore"):
+    print("one where:   ", elementwise_grad(guarded_log, xs))
+print("double where:", elementwise_grad(double_where_log, xs))
+
 # %%
 line = np.linspace(-1, 2, 61)
 with np.errstate(all="ignore"):
@@ -325,6 +343,20 @@ with np.errstate(all="ignore"):
 print("stable: value", round(logsumexp(big).item(), 6),
       "  gradient", np.round(ag.grad(logsumexp)(big).numpy(), 6))
 print("softmax:", np.round(ag.softmax(big, axis=0).numpy(), 6))
+
+# %% [markdown]
+# **Try it.** A hand-written rule is only as good as its derivation, so check it. Compare
+# `log_sigmoid`'s gradient with a central difference of the stable formula, at points of your
+# own. At $x = -40$ the difference is off in the tenth digit while the rule is not: how large
+# is the rounding error of $f(x \pm h)$ there, divided by $2h$?
+
+# %%
+h = 1e-5
+for x0 in [-40.0, -3.0, 0.5, 25.0]:
+    by_rule = ag.grad(log_sigmoid)(ag.tensor(x0)).item()
+    central = (log_sigmoid_stable(ag.tensor(x0 + h)).item()
+               - log_sigmoid_stable(ag.tensor(x0 - h)).item()) / (2 * h)
+    print(f"x = {x0:6.1f}: rule {by_rule:.10f}   central difference {central:.10f}")
 
 
 # %% [markdown]
