@@ -145,3 +145,15 @@ def test_importing_the_library_does_not_import_sympy():
     code = "import sys, autograd_lite; print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_graph_oracle_of_the_grader_does_not_read_the_rule_table():
+    """graders/graph_values.py is an independent oracle: a wrong rule in the table must not
+    reach the values the hand-worked chain rule questions are graded against."""
+    import pathlib
+    code = ("import sys, graders.graph_values; "
+            "print(sorted(m for m in sys.modules if m.startswith('autograd_lite')))")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=root)
+    assert out.stdout.strip() == "[]"
