@@ -495,8 +495,8 @@ def relu_slope(out):
     out is NaN (a NaN input gives a NaN gradient, on purpose: PyTorch passes the gradient
     through unchanged there, which hides that the input was NaN).
 
-    A float mask, not a boolean one: numpy multiplies two float arrays about 1.6 times as
-    fast as a float array by a boolean one. Written out rather than made by ``constant``: it
+    A float mask, not a boolean one: numpy multiplies two float arrays faster than a float
+    array by a boolean one, which it must convert first. Written out rather than made by ``constant``: it
     runs in every relu backward, and each call layer costs as much as the multiplication."""
     if type(out) is np.ndarray:
         return np.sign(out)
