@@ -296,7 +296,14 @@ min = unary("min", _min_array, _extreme_vjp, _extreme_jvp, saves="both",
 
 
 def _getitem_array(x, index):
-    return x[index]
+    out = x[index]
+    if isinstance(x, np.ndarray) and not isinstance(out, np.ndarray):
+        # numpy gives a copied scalar for x[0] but a view for x[0, ...]; torch gives a view,
+        # so that x[0].add_(1) writes into x.
+        items = index if isinstance(index, tuple) else (index,)
+        if Ellipsis not in items:
+            return x[items + (Ellipsis,)]
+    return out
 
 
 def _is_basic(index):
