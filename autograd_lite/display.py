@@ -9,12 +9,11 @@ def format_values(data):
         whole = finite.size == 0 or np.all(finite == np.round(finite))
         big = finite.size and (np.max(np.abs(finite)) >= 1e8 or
                                0 < np.min(np.abs(finite[finite != 0]), initial=np.inf) < 1e-4)
-        options = dict(precision=4, floatmode="fixed" if not whole else "maxprec")
         if big:
-            options = dict(precision=4, floatmode="fixed")
             return np.array2string(data, separator=", ", prefix="tensor(",
                                    formatter={"float_kind": lambda v: f"{v:.4e}"})
-        return np.array2string(data, separator=", ", prefix="tensor(", **options)
+        return np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec" if whole else "fixed")
     return np.array2string(data, separator=", ", prefix="tensor(")
 
 

@@ -13,6 +13,20 @@ After a backward those values are released, as PyTorch releases its saved tensor
 ``vjp_into`` (optional) is the same VJP written into ``g``'s own memory, as hand-written
 numpy does (``dh *= mask``). The engine calls it only with an array ``g`` that nothing else
 holds (see backward.py), so it saves an allocation without anyone seeing a changed array.
+
+``linear`` says the primitive is linear in each input while the others stay fixed (sum,
+reshape, neg, mul, matmul): then its JVP is the primitive itself applied with the tangent in
+the input's place, so the table derives the rule instead of repeating the forward.
+
+``params`` names the keyword parameters besides the inputs (sum's axis and keepdims).
+
+The instruments read how a primitive is written from here too. ``notation`` is how a trace
+row writes it: an operator of the rows' expression language ("+", "−", "×", "/", "^", "@";
+"−" before a single input; "[]" for indexing by the ``index`` parameter), a function's name
+in text and LaTeX (``("ln", r"\\ln")``, with any parameters as leading arguments), or None
+for the primitive's own name with its parameters in brackets (``sum[axis=0](v_1)``).
+``sympy`` is its counterpart in SymPy for the symbolic comparison: the name of a SymPy
+function, or a callable ``(sympy, *args, **params)``; None means it has none.
 """
 import math
 import operator
@@ -24,13 +38,14 @@ from .tensor import Tensor, apply, unary_operation, binary_operation
 
 class Primitive:
     __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear",
-                 "vjp_into", "vjp_rules", "view")
+                 "vjp_into", "vjp_rules", "view", "params", "notation", "sympy")
 
     def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False,
-                 vjp_into=None):
+                 vjp_into=None, params=(), notation=None, sympy=None):
         self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
         self.saves, self.variadic, self.linear = saves, variadic, linear
         self.vjp_into = vjp_into
+        self.params, self.notation, self.sympy = tuple(params), notation, sympy
         self.view = False       # may its result share the input's memory (reshape, getitem, .T)?
         # The VJP rule of each input, as the backward sweep indexes them.
         self.vjp_rules = _RulesByInput(self) if variadic else vjp
@@ -65,30 +80,46 @@ class _RulesByInput:
 PRIMITIVES = {}
 
 
-def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False, vjp_into=None):
-    prim = Primitive(name, forward, vjp, jvp, saves, variadic, linear, vjp_into)
+def _define(name, forward, vjp, jvp, saves=None, variadic=False, linear=False, vjp_into=None,
+            params=(), notation=None, sympy=None):
+    has_jvp = callable(jvp) or (jvp is not None and any(rule is not None for rule in jvp))
+    if linear == has_jvp:
+        raise ValueError(f"primitive {name!r}: give either its JVP rule or linear=True (the "
+                         f"rule is then derived from the forward), exactly one of the two")
+    prim = Primitive(name, forward, vjp, jvp, saves, variadic, linear, vjp_into, params,
+                     notation, sympy)
+    if linear:
+        prim.jvp = _linear_jvps(prim)
     PRIMITIVES[name] = prim
     return prim
 
 
-def unary(name, forward, vjp, jvp, saves="inputs", linear=False, vjp_into=None):
+def _linear_jvps(prim):
+    """The JVP rules of a primitive linear in each input: f(..., t, ...), the tangent in the
+    input's place. On tensors the call is recorded, so derivatives of derivatives still work;
+    on arrays and on the trace's symbols it is the forward itself."""
+    op = _with_params(prim)
+
+    def rule(i):
+        return lambda t, out, *xs, **params: op(*xs[:i], t, *xs[i + 1:], **params)
+    return tuple(rule(i) for i in range(len(prim.vjp)))
+
+
+def unary(name, forward, vjp, jvp=None, saves="inputs", linear=False, vjp_into=None, params=(),
+          notation=None, sympy=None):
     prim = _define(name, forward, (vjp,), (jvp,), saves, linear=linear,
-                   vjp_into=None if vjp_into is None else (vjp_into,))
-    return _named(unary_operation(prim) if not _takes_params(forward, 1)
+                   vjp_into=None if vjp_into is None else (vjp_into,),
+                   params=params, notation=notation, sympy=sympy)
+    return _named(unary_operation(prim) if not prim.params
                   else _with_params(prim), prim)
 
 
-def binary(name, forward, vjps, jvps, saves="inputs", linear=False):
-    prim = _define(name, forward, vjps, jvps, saves, linear=linear)
-    return _named(binary_operation(prim) if not _takes_params(forward, 2)
+def binary(name, forward, vjps, jvps=None, saves="inputs", linear=False, params=(), notation=None,
+           sympy=None):
+    prim = _define(name, forward, vjps, jvps, saves, linear=linear,
+                   params=params, notation=notation, sympy=sympy)
+    return _named(binary_operation(prim) if not prim.params
                   else _with_params(prim), prim)
-
-
-def _takes_params(forward, n_inputs):
-    """Whether the forward function has parameters besides its inputs (sum's axis, ...).
-    numpy's ufuncs and the operator module's functions have none."""
-    code = getattr(forward, "__code__", None)
-    return code is not None and code.co_argcount + code.co_kwonlyargcount > n_inputs
 
 
 def _with_params(prim):
@@ -182,28 +213,31 @@ def _transpose_array(x, axes=None):
     return np.transpose(x, axes)
 
 
-sum_to = unary("sum_to", _sum_to_array,
+def _same_on_scalars(sp, x, **params):
+    """The SymPy counterpart of shape plumbing: on the scalars SymPy compares, nothing changes."""
+    return x
+
+
+sum_to = unary("sum_to", _sum_to_array, params=("shape",), linear=True, saves=None,
                vjp=lambda g, out, x, shape: broadcast_to(g, shape=x.shape),
-               jvp=lambda t, out, x, shape: sum_to(t, shape=shape), saves=None, linear=True)
-broadcast_to = unary("broadcast_to", _broadcast_to_array,
-                     vjp=lambda g, out, x, shape: sum_to(g, shape=x.shape),
-                     jvp=lambda t, out, x, shape: broadcast_to(t, shape=shape), saves=None, linear=True)
-reshape = unary("reshape", _reshape_array,
-                vjp=lambda g, out, x, shape: reshape(g, shape=x.shape),
-                jvp=lambda t, out, x, shape: reshape(t, shape=shape), saves=None, linear=True)
-transpose = unary("transpose", _transpose_array,
+               sympy=_same_on_scalars)
+broadcast_to = unary("broadcast_to", _broadcast_to_array, params=("shape",), linear=True,
+                     saves=None, vjp=lambda g, out, x, shape: sum_to(g, shape=x.shape),
+                     sympy=_same_on_scalars)
+reshape = unary("reshape", _reshape_array, params=("shape",), linear=True, saves=None,
+                vjp=lambda g, out, x, shape: reshape(g, shape=x.shape), sympy=_same_on_scalars)
+transpose = unary("transpose", _transpose_array, params=("axes",), linear=True, saves=None,
                   vjp=lambda g, out, x, axes=None: transpose(
                       g, axes=None if axes is None else _inverse(axes)),
-                  jvp=lambda t, out, x, axes=None: transpose(t, axes=axes), saves=None, linear=True)
+                  sympy=_same_on_scalars)
 
 
 def _astype_array(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-astype = unary("astype", _astype_array,
-               vjp=lambda g, out, x, dtype: astype(g, dtype=x.dtype),
-               jvp=lambda t, out, x, dtype: astype(t, dtype=dtype), saves=None, linear=True)
+astype = unary("astype", _astype_array, params=("dtype",), linear=True, saves=None,
+               vjp=lambda g, out, x, dtype: astype(g, dtype=x.dtype), sympy=_same_on_scalars)
 
 
 def _keepdims_shape(shape, axis):
@@ -230,10 +264,9 @@ def _sum_array(x, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-sum = unary("sum", _sum_array,
+sum = unary("sum", _sum_array, params=("axis", "keepdims"), linear=True, saves=None,
             vjp=lambda g, out, x, axis=None, keepdims=False: _expand_back(g, x.shape, axis, keepdims),
-            jvp=lambda t, out, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims),
-            saves=None, linear=True)
+            sympy=_same_on_scalars)
 
 
 def _extreme_vjp(g, out, x, axis=None, keepdims=False):
@@ -256,12 +289,21 @@ def _min_array(x, axis=None, keepdims=False):
     return np.min(x, axis=axis, keepdims=keepdims)
 
 
-max = unary("max", _max_array, _extreme_vjp, _extreme_jvp, saves="both")
-min = unary("min", _min_array, _extreme_vjp, _extreme_jvp, saves="both")
+max = unary("max", _max_array, _extreme_vjp, _extreme_jvp, saves="both",
+            params=("axis", "keepdims"))
+min = unary("min", _min_array, _extreme_vjp, _extreme_jvp, saves="both",
+            params=("axis", "keepdims"))
 
 
 def _getitem_array(x, index):
-    return x[index]
+    out = x[index]
+    if isinstance(x, np.ndarray) and not isinstance(out, np.ndarray):
+        # numpy gives a copied scalar for x[0] but a view for x[0, ...]; torch gives a view,
+        # so that x[0].add_(1) writes into x.
+        items = index if isinstance(index, tuple) else (index,)
+        if Ellipsis not in items:
+            return x[items + (Ellipsis,)]
+    return out
 
 
 def _is_basic(index):
@@ -279,13 +321,11 @@ def _scatter_add_array(g, index, shape):
     return z
 
 
-getitem = unary("getitem", _getitem_array,
+getitem = unary("getitem", _getitem_array, params=("index",), linear=True, saves=None,
                 vjp=lambda g, out, x, index: scatter_add(g, index=index, shape=x.shape),
-                jvp=lambda t, out, x, index: getitem(t, index=index), saves=None, linear=True)
-scatter_add = unary("scatter_add", _scatter_add_array,
-                    vjp=lambda g, out, x, index, shape: getitem(g, index=index),
-                    jvp=lambda t, out, x, index, shape: scatter_add(t, index=index, shape=shape),
-                    saves=None, linear=True)
+                notation="[]")
+scatter_add = unary("scatter_add", _scatter_add_array, params=("index", "shape"), linear=True,
+                    saves=None, vjp=lambda g, out, x, index, shape: getitem(g, index=index))
 
 
 for _viewing in (reshape, getitem, transpose):
@@ -311,7 +351,7 @@ index_put = _named(_with_params(_define(
          lambda g, out, x, values, positions: getitem(reshape(g, shape=(-1,)), index=positions)),
     jvp=(lambda t, out, x, values, positions: index_put(t, 0.0, positions=positions),
          lambda t, out, x, values, positions: index_put(_zeros_of(t, out), t, positions=positions)),
-    linear=True)), PRIMITIVES["index_put"])
+    params=("positions",))), PRIMITIVES["index_put"])
 
 
 def _concatenate_array(*xs, axis=0):
@@ -331,7 +371,7 @@ def _concatenate_jvp(i, t, out, *xs, axis=0):
 
 
 _concatenate_prim = _define("concatenate", _concatenate_array, _concatenate_vjp, _concatenate_jvp,
-                            saves=None, variadic=True, linear=True)
+                            saves=None, variadic=True, params=("axis",))
 
 
 def concatenate(tensors, axis=0):
@@ -359,24 +399,27 @@ def _overwrite_array(x, values):
 overwrite = _named(binary_operation(_define(
     "overwrite", _overwrite_array,
     vjp=(lambda g, out, x, values: zeros_like(g), unchanged),
-    jvp=(lambda t, out, x, values: zeros_like(t), lambda t, out, x, values: t),
-    linear=True)), PRIMITIVES["overwrite"])
+    jvp=(lambda t, out, x, values: zeros_like(t), lambda t, out, x, values: t))),
+    PRIMITIVES["overwrite"])
 
 
 add = binary("add", operator.add,
              vjps=(unchanged, unchanged),
-             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t), saves=None, linear=True)
+             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t), saves=None,
+             notation="+", sympy=lambda sp, a, b: a + b)
 sub = binary("sub", operator.sub,
              vjps=(unchanged, lambda g, out, a, b: -g),
-             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: -t), saves=None, linear=True)
-mul = binary("mul", operator.mul,
+             jvps=(lambda t, out, a, b: t, lambda t, out, a, b: -t), saves=None,
+             notation="−", sympy=lambda sp, a, b: a - b)
+mul = binary("mul", operator.mul, linear=True,
              vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
-             jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: a * t))
+             notation="×", sympy=lambda sp, a, b: a * b)
 div = binary("div", operator.truediv,
              vjps=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
-             jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / (b * b)))
-neg = unary("neg", operator.neg, vjp=lambda g, out, x: -g, jvp=lambda t, out, x: -t,
-            saves=None, linear=True)
+             jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / (b * b)),
+             notation="/", sympy=lambda sp, a, b: a / b)
+neg = unary("neg", operator.neg, vjp=lambda g, out, x: -g, saves=None, linear=True,
+            notation="−", sympy=lambda sp, x: -x)
 
 
 def _pow_slope(a, b):
@@ -397,18 +440,24 @@ pow = binary("pow", operator.pow,
              vjps=(lambda g, out, a, b: g * _pow_slope(a, b),
                    lambda g, out, a, b: g * out * _pow_log_base(a)),
              jvps=(lambda t, out, a, b: t * _pow_slope(a, b),
-                   lambda t, out, a, b: t * out * _pow_log_base(a)), saves="both")
+                   lambda t, out, a, b: t * out * _pow_log_base(a)), saves="both",
+             notation="^", sympy=lambda sp, a, b: a ** b)
 
 # Elementwise functions.
 exp = unary("exp", np.exp, vjp=lambda g, out, x: g * out, jvp=lambda t, out, x: t * out,
-            saves="output")
-log = unary("log", np.log, vjp=lambda g, out, x: g / x, jvp=lambda t, out, x: t / x)
-sin = unary("sin", np.sin, vjp=lambda g, out, x: g * cos(x), jvp=lambda t, out, x: t * cos(x))
-cos = unary("cos", np.cos, vjp=lambda g, out, x: -g * sin(x), jvp=lambda t, out, x: -t * sin(x))
+            saves="output", notation=("exp", r"\exp"), sympy="exp")
+log = unary("log", np.log, vjp=lambda g, out, x: g / x, jvp=lambda t, out, x: t / x,
+            notation=("ln", r"\ln"), sympy="log")
+sin = unary("sin", np.sin, vjp=lambda g, out, x: g * cos(x), jvp=lambda t, out, x: t * cos(x),
+            notation=("sin", r"\sin"), sympy="sin")
+cos = unary("cos", np.cos, vjp=lambda g, out, x: -g * sin(x), jvp=lambda t, out, x: -t * sin(x),
+            notation=("cos", r"\cos"), sympy="cos")
 tan = unary("tan", np.tan, vjp=lambda g, out, x: g * (1 + out * out),
-            jvp=lambda t, out, x: t * (1 + out * out), saves="output")
+            jvp=lambda t, out, x: t * (1 + out * out), saves="output",
+            notation=("tan", r"\tan"), sympy="tan")
 tanh = unary("tanh", np.tanh, vjp=lambda g, out, x: g * (1 - out * out),
-             jvp=lambda t, out, x: t * (1 - out * out), saves="output")
+             jvp=lambda t, out, x: t * (1 - out * out), saves="output",
+             notation=("tanh", r"\tanh"), sympy="tanh")
 
 
 def _sigmoid_array(x):
@@ -419,7 +468,8 @@ def _sigmoid_array(x):
 
 
 sigmoid = unary("sigmoid", _sigmoid_array, vjp=lambda g, out, x: g * out * (1 - out),
-                jvp=lambda t, out, x: t * out * (1 - out), saves="output")
+                jvp=lambda t, out, x: t * out * (1 - out), saves="output",
+                notation=("σ", r"\sigma"), sympy=lambda sp, x: 1 / (1 + sp.exp(-x)))
 
 
 class _Zeros(dict):
@@ -452,8 +502,8 @@ def relu_slope(out):
     out is NaN (a NaN input gives a NaN gradient, on purpose: PyTorch passes the gradient
     through unchanged there, which hides that the input was NaN).
 
-    A float mask, not a boolean one: numpy multiplies two float arrays about 1.6 times as
-    fast as a float array by a boolean one. Written out rather than made by ``constant``: it
+    A float mask, not a boolean one: numpy multiplies two float arrays faster than a float
+    array by a boolean one, which it must convert first. Written out rather than made by ``constant``: it
     runs in every relu backward, and each call layer costs as much as the multiplication."""
     if type(out) is np.ndarray:
         return np.sign(out)
@@ -476,7 +526,8 @@ def _relu_vjp_into(g, out, x):
 
 
 relu = unary("relu", _relu_array, vjp=lambda g, out, x: g * relu_slope(out),
-             jvp=lambda t, out, x: t * relu_slope(out), vjp_into=_relu_vjp_into, saves="output")
+             jvp=lambda t, out, x: t * relu_slope(out), vjp_into=_relu_vjp_into, saves="output",
+             notation=("relu", r"\operatorname{relu}"), sympy=lambda sp, x: sp.Max(x, 0))
 
 
 def _log_softmax_array(x, axis=-1):
@@ -489,20 +540,22 @@ def _log_softmax_array(x, axis=-1):
 log_softmax = unary("log_softmax", _log_softmax_array,
                     vjp=lambda g, out, x, axis=-1: g - exp(out) * sum(g, axis=axis, keepdims=True),
                     jvp=lambda t, out, x, axis=-1: t - sum(exp(out) * t, axis=axis, keepdims=True),
-                    saves="output")
-abs = unary("abs", np.abs, vjp=lambda g, out, x: g * sign(x), jvp=lambda t, out, x: t * sign(x))
+                    saves="output", params=("axis",))
+abs = unary("abs", np.abs, vjp=lambda g, out, x: g * sign(x), jvp=lambda t, out, x: t * sign(x),
+            notation=("abs", r"\operatorname{abs}"), sympy="Abs")
 sqrt = unary("sqrt", np.sqrt, vjp=lambda g, out, x: g / (2 * out),
-             jvp=lambda t, out, x: t / (2 * out), saves="output")
+             jvp=lambda t, out, x: t / (2 * out), saves="output",
+             notation=("√", r"\sqrt"), sympy="sqrt")
 maximum = binary("maximum", np.maximum,
                  vjps=(lambda g, out, a, b: g * _tie_split(a, b),
                        lambda g, out, a, b: g * _tie_split(b, a)),
                  jvps=(lambda t, out, a, b: t * _tie_split(a, b),
-                       lambda t, out, a, b: t * _tie_split(b, a)))
+                       lambda t, out, a, b: t * _tie_split(b, a)), sympy="Max")
 minimum = binary("minimum", np.minimum,
                  vjps=(lambda g, out, a, b: g * _tie_split(b, a),
                        lambda g, out, a, b: g * _tie_split(a, b)),
                  jvps=(lambda t, out, a, b: t * _tie_split(b, a),
-                       lambda t, out, a, b: t * _tie_split(a, b)))
+                       lambda t, out, a, b: t * _tie_split(a, b)), sympy="Min")
 
 
 def _where_array(a, b, condition):
@@ -514,7 +567,7 @@ _where = binary("where", _where_array,
                       lambda g, out, a, b, condition: _where(0, g, condition=condition)),
                 jvps=(lambda t, out, a, b, condition: _where(t, 0, condition=condition),
                       lambda t, out, a, b, condition: _where(0, t, condition=condition)),
-                saves=None, linear=True)
+                saves=None, params=("condition",), notation=("where", r"\operatorname{where}"))
 
 
 def where(condition, a, b):
@@ -554,8 +607,8 @@ def _matmul_vjp_b(g, out, a, b):
     return matmul(_swap_last(a), g)
 
 
-matmul = binary("matmul", operator.matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b),
-                jvps=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)))
+matmul = binary("matmul", operator.matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b), linear=True,
+                notation="@")
 
 
 def _norm_array(x, axis=None, keepdims=False):
@@ -574,4 +627,4 @@ norm = unary("norm", _norm_array,
                  _expand_back(g, x.shape, axis, keepdims) * _norm_grad(x, out, axis, keepdims),
              jvp=lambda t, out, x, axis=None, keepdims=False:
                  sum(t * _norm_grad(x, out, axis, keepdims), axis=axis, keepdims=keepdims),
-             saves="both")
+             saves="both", params=("axis", "keepdims"))

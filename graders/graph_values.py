@@ -10,6 +10,13 @@ elementary operation from ``OPERATIONS`` to earlier nodes, or holds a number (``
 This module only reads graphs and evaluates them. What the questions ask for (local partials,
 paths, tangents, adjoints) is not here: the checks compare a student's answers with values
 computed on the instructor's side.
+
+This is a deliberately independent oracle: its operations are written out with ``math``,
+and it imports nothing from autograd_lite, least of all the rule table in
+``autograd_lite/primitives.py``. Questions 5 to 7 grade a chain rule worked by hand, so a
+mistake in the library's table must make the library disagree with the grader, not make
+the grader agree with the mistake. The instructor-side partials, tangents and adjoints
+(``course/autodiff_instructor/reference.py``) are written the same way.
 """
 from math import exp, log, nan, sin, cos, sqrt
 # Bound at import: these checks also run in the student's own kernel (Colab, plain nbgrader),

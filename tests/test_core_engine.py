@@ -223,7 +223,7 @@ def _simple_primitives(arity):
     """The primitives of ``arity`` inputs and no parameters: those the one-frame paths run."""
     return sorted(n for n, p in ag.primitives.PRIMITIVES.items()
                   if not p.variadic and len(p.vjp) == arity
-                  and not ag.primitives._takes_params(p.forward, arity))
+                  and not p.params)
 
 
 def test_the_one_frame_paths_cover_the_elementwise_functions_and_operators():

@@ -65,6 +65,15 @@ def test_graphviz_engine(tr, tmp_path):
     assert open(d.save(tmp_path / "g.png"), "rb").read(4) == b"\x89PNG"
 
 
+@needs_dot
+def test_hovering_a_graphviz_drawing_shows_readable_names(tr):
+    """Browsers show an SVG element's tooltip on hover; none may be a raw id like v_{-1}."""
+    svg = ag.draw_graph(tr, engine="graphviz")._repr_svg_()
+    hovers = re.findall(r'xlink:title="([^"]*)"', svg)
+    assert "v₂ = v₋₁ × v₀, 10" in hovers and "v₋₁ → v₂" in hovers
+    assert len(hovers) == 8 + 9 and not any("v_" in h for h in hovers)
+
+
 def test_auto_engine_follows_dot_availability(tr, monkeypatch):
     assert ag.draw_graph(tr).engine == ("graphviz" if graphviz_available() else "matplotlib")
     import autograd_lite.instruments.graph as G

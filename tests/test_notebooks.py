@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
+from jupytext.config import load_jupytext_config
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -30,7 +32,7 @@ def _load(name):
 colab = _load("_colab")
 build = _load("build")
 
-SOURCES = sorted((NOTEBOOK_DIR / "src").glob("*.txt"))
+SOURCES = sorted((NOTEBOOK_DIR / "src").glob("*.py"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
 
@@ -67,12 +69,31 @@ def test_notebook_is_stored_executed_without_errors(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_matches_its_source(path):
-    """A stored notebook is the build of its source; edit src/*.txt, then run build.py."""
-    expected = build.notebook_from_source(NOTEBOOK_DIR / "src" / (path.stem + ".txt"))
+    """A stored notebook is the build of its source; edit src/*.py, then run build.py."""
+    expected = build.notebook_from_source(NOTEBOOK_DIR / "src" / (path.stem + ".py"))
     stored = _read(path)
     assert [(c.cell_type, c.source) for c in stored.cells] == \
         [(c.cell_type, c.source) for c in expected.cells], \
         f"{path.name} is stale: run `.venv/bin/python notebooks/build.py {path.stem[:2]}`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_jupytext_pairs_each_notebook_with_its_source(path):
+    """jupytext itself, with the folder's jupytext.toml, finds the pair and writes the stored
+    notebook back as exactly its source, so `jupytext --sync` and JupyterLab agree with
+    build.py."""
+    config = load_jupytext_config(str(NOTEBOOK_DIR))
+    source = NOTEBOOK_DIR / "src" / (path.stem + ".py")
+    assert config is not None, "notebooks/jupytext.toml is missing"
+    assert jupytext.writes(_read(path), fmt="py:percent", config=config) == \
+        source.read_text(encoding="utf-8"), \
+        f"{source.name} and {path.name} differ: run `.venv/bin/python notebooks/build.py`"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[s.name for s in SOURCES])
+def test_source_is_plain_python(path):
+    """Markdown cells are comments and magics are commented out, so linters read a source."""
+    compile(path.read_text(encoding="utf-8"), str(path), "exec")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -148,8 +169,36 @@ def test_widget_cells_store_a_static_figure(path):
             assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)
 
 
-def test_source_parser_rejects_text_outside_cells(tmp_path):
-    bad = tmp_path / "99_bad.txt"
-    bad.write_text("stray line\n%% md\n# Title\n")
-    with pytest.raises(ValueError, match="before the first"):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_drawing_is_stored_as_png_too(path):
+    """JupyterLab does not render SVG from an untrusted (freshly cloned) notebook; a PNG
+    beside every SVG means a reader sees the picture before running anything."""
+    for index, cell in enumerate(_code_cells(_read(path))):
+        for output in cell.outputs:
+            kinds = set(output.get("data", {}))
+            if "image/svg+xml" in kinds:
+                assert "image/png" in kinds, \
+                    f"{path.name}: code cell {index} stores an SVG with no PNG beside it"
+
+
+def test_source_without_its_colab_cells_is_refused(tmp_path):
+    bad = tmp_path / "99_bad.py"
+    bad.write_text("# %% [markdown]\n# # Title\n\n# %%\nx = 1\n")
+    with pytest.raises(ValueError, match="starts with its Colab badge"):
         build.notebook_from_source(bad)
+
+
+def test_a_new_address_rewrites_the_colab_cells_of_a_source(tmp_path, monkeypatch):
+    """A fork edits REPO_URL once; build.py then rewrites the badge and install cell of each
+    source, and the built notebook carries the new address."""
+    source = tmp_path / "01_calculus.py"
+    source.write_text((NOTEBOOK_DIR / "src" / source.name).read_text(encoding="utf-8"))
+    assert not build.refresh_source(source)
+    monkeypatch.setattr(build._colab, "REPO_URL", "https://github.com/someone/fork")
+    assert build.refresh_source(source)
+    text = source.read_text(encoding="utf-8")
+    assert "github/someone/fork/blob/" in text and '"https://github.com/someone/fork"' in text
+    assert "autograd-lite/autograd-lite-course" not in text
+    nb = build.notebook_from_source(source)
+    assert nb.cells[0].source == build._colab.badge_markdown("01_calculus.ipynb")
+    assert not build.refresh_source(source)

@@ -115,6 +115,20 @@ def test_a_write_into_the_base_reaches_a_view_made_before():
     assert run_both(program)[0] == "ok"
 
 
+def test_an_element_taken_by_an_integer_is_a_view_that_writes_reach():
+    """numpy copies x[0] into a scalar; torch's x[0] is a 0-d view of x."""
+    def program(L):
+        plain = L.tensor([1.0, 2.0, 3.0])
+        plain[0].add_(1.0)
+        plain[-1] += 5.0
+        x = _x(L)
+        b = x * 1
+        b[1].mul_(3.0)
+        b.sum().backward()
+        return [plain, b, x.grad]
+    assert run_both(program) == ("ok", [[2.0, 2.0, 8.0], [1.0, 6.0], [1.0, 3.0]])
+
+
 def test_a_view_of_a_leaf_requiring_grad_is_refused_in_place():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="view of a leaf Variable"):
@@ -434,7 +448,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _TARGETS = ["b", "view"]
 _STEP = st.one_of(
-    st.tuples(st.just("view"), st.sampled_from(["reshape", "slice", "T", "detach"])),
+    st.tuples(st.just("view"), st.sampled_from(["reshape", "slice", "T", "detach", "element"])),
     st.tuples(st.just("write"), st.sampled_from(_TARGETS),
               st.sampled_from(["add_", "mul_", "zero_", "fill_", "setitem", "setitem_w",
                                "copy_w", "iadd"]), st.sampled_from([-1.5, 0.5, 2.0])),
@@ -453,7 +467,8 @@ def _run_program(L, steps):
         kind = step[0]
         if kind == "view":
             make = {"reshape": lambda t: t.reshape(2, 2), "slice": lambda t: t[1:3],
-                    "T": lambda t: t.reshape(2, 2).T, "detach": lambda t: t.detach()}
+                    "T": lambda t: t.reshape(2, 2).T, "detach": lambda t: t.detach(),
+                    "element": lambda t: t[2]}
             if tensors["view"].ndim == 1 or step[1] in ("detach",):
                 tensors["view"] = make[step[1]](tensors["b"])
         elif kind == "write":

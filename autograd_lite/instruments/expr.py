@@ -10,14 +10,13 @@ import numbers
 
 import numpy as np
 
-# Display names of numpy functions met inside rules and forwards.
-_FUNCTION_NAMES = {
-    "log": ("ln", r"\ln"), "exp": ("exp", r"\exp"), "sin": ("sin", r"\sin"),
-    "cos": ("cos", r"\cos"), "tan": ("tan", r"\tan"), "tanh": ("tanh", r"\tanh"),
-    "sqrt": ("√", r"\sqrt"), "absolute": ("abs", r"\operatorname{abs}"),
-    "sign": ("sgn", r"\operatorname{sgn}"), "sigmoid": ("σ", r"\sigma"),
-    "relu": ("relu", r"\operatorname{relu}"),
-}
+from ..primitives import PRIMITIVES
+
+# The binary operators a primitive's notation may name (see primitives.py), and the node
+# each one builds; "−" before a single input is negation.
+OPERATORS = {"+": "add", "−": "sub", "×": "mul", "/": "div", "^": "pow", "@": "matmul"}
+# numpy functions that rules call but that are no primitive, so the table cannot name them.
+_HELPER_NAMES = {"sign": ("sgn", r"\operatorname{sgn}")}
 _COMPARISONS = {"greater": (">", ">"), "greater_equal": ("≥", r"\ge"), "less": ("<", "<"),
                 "less_equal": ("≤", r"\le"), "equal": ("=", "="), "not_equal": ("≠", r"\ne")}
 _PRECEDENCE = {"add": 1, "sub": 1, "neg": 2, "mul": 3, "div": 3, "matmul": 3, "pow": 5,
@@ -262,7 +261,7 @@ class Expr:
             return args[0] == args[1]
         if name in _COMPARISONS:
             return Expr("cmp", args, name=_COMPARISONS[name])
-        return Expr("func", args, name=_FUNCTION_NAMES.get(name, (name, rf"\operatorname{{{name}}}")))
+        return Expr("func", args, name=_function_name(ufunc))
 
     def __array_function__(self, func, types, args, kwargs):
         name = func.__name__
@@ -285,6 +284,16 @@ class Expr:
         return self.render("text")
 
     __repr__ = __str__
+
+
+def _function_name(ufunc):
+    """How a numpy function met inside a rule is written: as the primitive whose forward it
+    is (np.log is written ln), else under its own name."""
+    for prim in PRIMITIVES.values():
+        if prim.forward is ufunc and isinstance(prim.notation, tuple):
+            return prim.notation
+    name = ufunc.__name__
+    return _HELPER_NAMES.get(name, (name, rf"\operatorname{{{name}}}"))
 
 
 def _known(e):

@@ -190,13 +190,19 @@ def to_dot(spec):
              '  edge [fontname="Helvetica", fontsize=9];']
     if spec.title:
         lines.append(f'  label="{_dot_escape(spec.title)}"; labelloc=t; fontname="Helvetica";')
+    # Hovering shows a tooltip; without one, graphviz shows the node's id (``v_{-1}``, or
+    # whatever key the caller chose), so every node and edge gets its readable text.
+    names = {n["id"]: (n["lines"] or [n["id"]])[0].split(" = ")[0] for n in spec.nodes}
     for n in spec.nodes:
         color = _HIGHLIGHT if n["highlight"] else _COLORS[n["kind"]]
         shape = ', shape=ellipse' if n["kind"] == "const" else ""
         label = "\\n".join(_dot_escape(l) for l in n["lines"])
-        lines.append(f'  "{n["id"]}" [label="{label}", fillcolor="{color}"{shape}];')
+        tooltip = _dot_escape(", ".join(n["lines"]) or n["id"])
+        lines.append(f'  "{n["id"]}" [label="{label}", tooltip="{tooltip}", '
+                     f'fillcolor="{color}"{shape}];')
     for e in spec.edges:
-        attrs = []
+        hover = f'{names.get(e["src"], e["src"])} → {names.get(e["dst"], e["dst"])}'
+        attrs = [f'tooltip="{_dot_escape(hover + (": " + e["label"] if e["label"] else ""))}"']
         if e["label"]:
             attrs.append(f'label="{_dot_escape(e["label"])}"')
         if e["highlight"]:

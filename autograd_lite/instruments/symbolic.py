@@ -1,7 +1,7 @@
 """Symbolic differentiation with SymPy, set next to AD to show expression swell.
 
 The function is traced once (so Python control flow is resolved at the given point), each
-recorded primitive is rewritten as the SymPy function of the same name, and SymPy
+recorded primitive is rewritten as the SymPy counterpart its rule table entry declares, and SymPy
 differentiates the resulting formula. Sizes are counted with ``sympy.count_ops``: the
 operations in the expression *tree*, where a repeated subexpression counts every time
 it appears, which is exactly what AD avoids by keeping intermediate values.
@@ -10,6 +10,7 @@ SymPy is imported only when these functions run.
 """
 import numpy as np
 
+from ..primitives import PRIMITIVES
 from .counting import count_ops
 from .tables import Number, Text, TraceTable
 from .trace import Var, trace
@@ -35,37 +36,17 @@ def _number(sp, value):
     return sp.Float(v)
 
 
-def _translate(sp, name, args, params):
-    """The SymPy counterpart of one primitive's forward computation (no derivatives here)."""
-    unary = {"exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-             "tanh": sp.tanh, "sqrt": sp.sqrt, "abs": sp.Abs}
-    if name in unary:
-        return unary[name](args[0])
-    if name == "add":
-        return args[0] + args[1]
-    if name == "sub":
-        return args[0] - args[1]
-    if name == "mul":
-        return args[0] * args[1]
-    if name == "div":
-        return args[0] / args[1]
-    if name == "neg":
-        return -args[0]
-    if name == "pow":
-        return args[0] ** args[1]
-    if name == "sigmoid":
-        return 1 / (1 + sp.exp(-args[0]))
-    if name == "relu":
-        return sp.Max(args[0], 0)
-    if name == "maximum":
-        return sp.Max(*args)
-    if name == "minimum":
-        return sp.Min(*args)
-    if name in ("sum", "reshape", "broadcast_to", "sum_to", "astype", "transpose"):
-        return args[0]                   # on scalars these change nothing
-    raise NotImplementedError(f"symbolic comparison: no SymPy counterpart for the primitive "
-                              f"{name!r}; use scalar functions built from + - * / ** exp log "
-                              f"sin cos tan tanh sqrt abs sigmoid relu maximum minimum")
+def _translate(sp, prim, args, params):
+    """The SymPy counterpart of one primitive's forward computation, as the rule table
+    declares it (no derivatives here)."""
+    counterpart = prim.sympy
+    if counterpart is None:
+        known = ", ".join(name for name, p in PRIMITIVES.items() if p.sympy is not None)
+        raise NotImplementedError(f"symbolic comparison: no SymPy counterpart for the primitive "
+                                  f"{prim.name!r}; use scalar functions built from {known}")
+    if isinstance(counterpart, str):
+        return getattr(sp, counterpart)(*args)
+    return counterpart(sp, *args, **params)
 
 
 def to_sympy(tr, names=None):
@@ -82,7 +63,7 @@ def to_sympy(tr, names=None):
         value[id(var)] = s
     for var in tr.operations:
         args = [value[id(a)] if isinstance(a, Var) else _number(sp, a.value) for a in var.args]
-        value[id(var)] = _translate(sp, var.prim.name, args, var.params)
+        value[id(var)] = _translate(sp, var.prim, args, var.params)
     if tr.multiple_outputs:
         raise ValueError("symbolic comparison: f must return one scalar")
     src = tr.outputs[0][3]

@@ -13,14 +13,8 @@ import numpy as np
 
 from .._state import observing
 from ..tensor import Tensor
-from .expr import Expr, Symbol, lift
+from .expr import OPERATORS, Expr, Symbol, lift
 from .tables import Equation, Number, Substituted, Text, TraceTable, plain
-
-_INFIX = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "matmul": "matmul"}
-_FUNCTIONS = {"log": ("ln", r"\ln"), "exp": ("exp", r"\exp"), "sin": ("sin", r"\sin"),
-              "cos": ("cos", r"\cos"), "tan": ("tan", r"\tan"), "tanh": ("tanh", r"\tanh"),
-              "sqrt": ("√", r"\sqrt"), "abs": ("abs", r"\operatorname{abs}"),
-              "sigmoid": ("σ", r"\sigma"), "relu": ("relu", r"\operatorname{relu}")}
 
 
 class Var:
@@ -67,29 +61,29 @@ def _as_input_tensor(x, position):
 
 
 def _param_text(params):
-    shown = {k: v for k, v in params.items()
-             if k not in ("condition",) and v is not None and v is not False}
+    shown = {k: v for k, v in params.items() if v is not None and v is not False}
     return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
 def _primal_expr(var, arg_exprs):
-    """How the row's defining expression is written (notation only, no derivatives)."""
-    name = var.prim.name
-    if name in _INFIX and len(arg_exprs) == 2:
-        return Expr(_INFIX[name], [lift(a) for a in arg_exprs], name="times" if name == "mul" else None)
-    if name == "neg":
-        return Expr("neg", [lift(arg_exprs[0])])
-    if name == "getitem":
-        return lift(arg_exprs[0])[var.params["index"]]
-    if name in _FUNCTIONS:
-        return Expr("func", [lift(arg_exprs[0])], name=_FUNCTIONS[name])
-    args = [lift(a) for a in arg_exprs]
+    """The row's defining expression, written as the primitive's ``notation`` in the rule
+    table says (notation only, no derivatives)."""
+    prim, args = var.prim, [lift(a) for a in arg_exprs]
+    notation = prim.notation
+    if notation == "[]":
+        return args[0][var.params["index"]]
+    if notation == "−" and len(args) == 1:
+        return Expr("neg", args)
+    if notation in OPERATORS and len(args) == 2:
+        kind = OPERATORS[notation]
+        # a product of numbers and symbols is spelled out with ×: 2 × v_0, not 2 v_0
+        return Expr(kind, args, name="times" if kind == "mul" else None)
+    if isinstance(notation, tuple):
+        leading = [Expr.const(var.params[p]) for p in prim.params if p in var.params]
+        return Expr("func", leading + args, name=notation)
     extra = _param_text(var.params)
-    if name == "where":
-        args = [Expr.const(var.params["condition"])] + args
-    label = f"{name}[{extra}]" if extra else name
-    latex = rf"\operatorname{{{name}}}"
-    return Expr("func", args, name=(label, latex))
+    label = f"{prim.name}[{extra}]" if extra else prim.name
+    return Expr("func", args, name=(label, rf"\operatorname{{{prim.name}}}"))
 
 
 def trace(f, *inputs):

@@ -27,6 +27,10 @@ class Outputs:
 
     def __init__(self):
         self.items, self.chars, self.clear_pending, self.cut = [], 0, False, False
+        # A kernel buffers each stream and sends it before the next rich output and at the
+        # end of the cell, stdout first: a quick cell's prints arrive as one stdout output
+        # and one stderr output, however they interleaved.
+        self.pending = {"stdout": "", "stderr": ""}
 
     def _room(self, n):
         if self.chars + n > MAX_OUTPUT_CHARS:
@@ -39,25 +43,33 @@ class Outputs:
         return True
 
     def _add(self, output, size):
+        self.flush()
         if self.clear_pending:
             self.items, self.clear_pending = [], False
         if self._room(size):
             self.items.append(output)
 
     def stream(self, name, text):
-        if not text:
-            return
-        if self.clear_pending:
-            self.items, self.clear_pending = [], False
-        last = self.items[-1] if self.items else None
-        if last and last["output_type"] == "stream" and last["name"] == name:
-            if self._room(len(text)):
+        if text and self._room(len(text)):
+            self.pending[name] += text
+
+    def flush(self):
+        """Send the buffered streams, as a kernel does before any other output."""
+        for name, text in self.pending.items():
+            if not text:
+                continue
+            self.pending[name] = ""
+            if self.clear_pending:
+                self.items, self.clear_pending = [], False
+            last = self.items[-1] if self.items else None
+            if last and last["output_type"] == "stream" and last["name"] == name:
                 last["text"] += text
-        else:
-            self._add({"output_type": "stream", "name": name, "text": text}, len(text))
+            else:
+                self.items.append({"output_type": "stream", "name": name, "text": text})
 
     def display(self, data, metadata, transient=None, update=False):
         display_id = (transient or {}).get("display_id")
+        self.flush()
         if update and display_id:
             for item in self.items:
                 if item.get("_display_id") == display_id:
@@ -78,12 +90,14 @@ class Outputs:
                    "traceback": list(traceback)}, sum(len(t) for t in traceback))
 
     def clear(self, wait=False):
+        self.flush()
         if wait:
             self.clear_pending = True
         else:
             self.items, self.clear_pending = [], False
 
     def take(self):
+        self.flush()
         items = self.items
         for item in items:
             item.pop("_display_id", None)
@@ -176,6 +190,16 @@ def start():
     sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
     builtins.input = _no_stdin
     getpass.getpass = _no_stdin
+    if "matplotlib.pyplot" in sys.modules:
+        # Imported before the shell existed (the fork server's preload), pyplot could not hook
+        # the inline backend into it; a kernel has it hooked, so figures show after each cell.
+        # The same two calls matplotlib_inline makes when pyplot is imported into a shell.
+        import matplotlib
+        from IPython.core.pylabtools import activate_matplotlib
+        from matplotlib_inline.backend_inline import configure_inline_support
+        backend = matplotlib.get_backend()
+        activate_matplotlib(backend)
+        configure_inline_support(shell, backend)
     return shell
 
 
