@@ -250,15 +250,12 @@ class Node:
 
 
 class Unread(tuple):
-    """What a node keeps of an input whose value its rules never read: (shape, dtype)."""
+    """What a node keeps of an input whose value its rules never read: (shape, dtype), a
+    tuple underneath because that is the cheapest object to make."""
 
     __slots__ = ()
     shape = property(operator.itemgetter(0))
     dtype = property(operator.itemgetter(1))
-
-    @property
-    def ndim(self):
-        return len(self[0])
 
 
 def apply(prim, inputs, params=_NO_PARAMS):
