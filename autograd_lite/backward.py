@@ -146,8 +146,9 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                 gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
             if x is not None and gi.shape != x.shape:   # x was broadcast: sum back to its shape
                 gi = P.sum_to(gi, shape=x.shape)
-            if parent in grads:
-                grads[parent] = grads[parent] + gi
+            previous = grads.get(parent)
+            if previous is not None:
+                grads[parent] = previous + gi
             else:
                 grads[parent] = gi
                 if parent.__class__ is Node:

@@ -52,10 +52,8 @@ _methods = {
     "float": _cast(np.dtype(np.float32)), "double": _cast(np.dtype(np.float64)), "to": _to,
     "all": lambda self: Tensor._wrap(np.all(self._data)),
     "any": lambda self: Tensor._wrap(np.any(self._data)),
-    "argmax": lambda self, axis=None: Tensor._wrap(
-        np.argmax(self._data, axis=axis)),
-    "argmin": lambda self, axis=None: Tensor._wrap(
-        np.argmin(self._data, axis=axis)),
+    "argmax": lambda self, axis=None: Tensor._wrap(np.argmax(self._data, axis=axis)),
+    "argmin": lambda self, axis=None: Tensor._wrap(np.argmin(self._data, axis=axis)),
 }
 
 for _name, _op in (("add", P.add), ("sub", P.sub), ("mul", P.mul), ("truediv", P.div),
@@ -64,6 +62,7 @@ for _name, _op in (("add", P.add), ("sub", P.sub), ("mul", P.mul), ("truediv", P
 
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
+
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """numpy's arithmetic on a Tensor defers to the library; other ufuncs explain themselves."""
