@@ -25,6 +25,9 @@ bool_ = np.dtype(np.bool_)
 
 _TORCH_FLOATS = (np.dtype(np.float16), float32, float64)
 _NO_PARAMS = {}
+# A node's values when its rules read none: shared, since only unary and binary primitives
+# come without parameters.
+_KEPT_NOTHING = [(None,) * n for n in range(3)]
 # One clock orders both node creation and in-place writes: a node older than the last
 # write to one of its inputs must refuse to run.
 clock = itertools.count(1)
@@ -334,7 +337,7 @@ def _result(prim, params, inputs, values, out, edges, needs_grad):
             # the rules read shapes (sum's, reshape's), or the sweep must undo broadcasting
             node.inputs, node.values = None, tuple([_unread(v) for v in values])
         else:                   # no rule reads these inputs, and none was broadcast
-            node.inputs, node.values = None, (None,) * len(values)
+            node.inputs, node.values = None, _KEPT_NOTHING[len(values)]
         node.out = out if saves == "output" or saves == "both" else None
         result.grad_fn, result.requires_grad = node, True
     else:
