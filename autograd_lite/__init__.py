@@ -5,6 +5,7 @@ function transforms, all driven by one table of derivative rules (``primitives.p
 """
 from ._state import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, observing
 from .tensor import Tensor, float32, float64, int64, bool_
+from . import methods, inplace  # noqa: F401  (they attach operators and in-place methods to Tensor)
 from .factories import (tensor, as_tensor, zeros, ones, full, zeros_like, ones_like, eye,
                         arange, linspace, randn, rand, randint, manual_seed)
 from .functions import (exp, log, sin, cos, tan, tanh, sigmoid, relu, abs, sqrt, square,

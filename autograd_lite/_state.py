@@ -4,35 +4,17 @@ Kept in one tiny module so every other module reads the same flags.
 """
 import contextlib
 import functools
-import operator
-
-
-def _switch(name):
-    """A property for a hook (forward mode, observers) that also refreshes ``hooked``."""
-    private = "_" + name
-
-    def set_value(self, value):
-        setattr(self, private, value)
-        self.hooked = bool(self._forward_active or self._observers)
-    return property(operator.attrgetter(private), set_value)
 
 
 class _State:
-    __slots__ = ("grad_enabled", "_forward_active", "_observers", "hooked", "last_inplace",
-                 "phase", "retaining")
+    __slots__ = ("grad_enabled", "forward_active", "observers", "last_inplace", "phase")
 
     def __init__(self):
         self.grad_enabled = True    # record the reverse-mode graph?
-        self._forward_active = 0    # >0 while dual (tangent-carrying) tensors may flow
-        self._observers = ()        # callables told about every primitive applied
-        self.hooked = False         # either of the two: each op reads this one flag
+        self.forward_active = 0     # >0 while dual (tangent-carrying) tensors may flow
+        self.observers = ()         # callables told about every primitive applied
         self.last_inplace = 0       # clock reading of the latest in-place write
         self.phase = "primal"       # which sweep is running: "primal", "tangent" or "adjoint"
-        self.retaining = False      # has retain_grad() ever marked a node?
-
-    # Setting either of the two keeps ``hooked`` up to date.
-    forward_active = _switch("forward_active")
-    observers = _switch("observers")
 
 
 state = _State()

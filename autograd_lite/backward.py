@@ -7,16 +7,16 @@ runs them on numpy arrays; with ``create_graph=True`` (or while forward mode or 
 observer is active) it runs them on tensors, so the gradient is itself a recorded,
 differentiable computation.
 """
-import gc
-import math
 from heapq import heappop, heappush, heappushpop
 
 import numpy as np
 
 from ._state import state, _GradMode
 from .tensor import Tensor, Node
+from .inplace import mark_written
 from . import primitives as P
 from .primitives import unchanged
+
 
 def _freed_error(node):
     return RuntimeError(
@@ -37,7 +37,7 @@ def _check_unmodified(node):
     only inputs its rules read: exp, tanh and relu keep none, as in PyTorch), or if its own
     output was: the graph would no longer describe that tensor."""
     if node.stamp < state.last_inplace:          # something was written in place since
-        for i, x in enumerate(node.inputs):
+        for i, x in enumerate(node.inputs or ()):
             if isinstance(x, Tensor) and (x if x._counter is None else x._counter)._version \
                     > node.stamp:         # a view shares its base's version counter
                 raise _modified_error(node, f"input {i}")
@@ -46,19 +46,22 @@ def _check_unmodified(node):
 
 
 def _rule_arguments(node, as_tensors):
-    """What the rules of a node with saved values receive: the inputs and the output."""
-    if node.inputs is None:
+    """What a node's rules receive besides ``g``: the input values and the output (as
+    tensors when the rules run on tensors), checked to be unchanged since the op ran."""
+    if node.prim.saves is None:         # the rules read only shapes: nothing to check
+        return node.values, None
+    if node.values is None:
         raise _freed_error(node)
     _check_unmodified(node)
     if not as_tensors:
         return node.values, node.out
     out = node.out
     if out is not None:
-        out = Tensor.__new__(Tensor)._init_constant(out)
+        out = Tensor._wrap(out)
         out.grad_fn, out.requires_grad = node, True
         if node.out_tangent is not None:
             out.tangent = node.out_tangent
-    return node.inputs, out
+    return (node.values if node.inputs is None else node.inputs), out
 
 
 def run_backward(root, seed, retain_graph=False, create_graph=False, targets=None):
@@ -70,7 +73,7 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
     """
     as_tensors = create_graph or state.forward_active > 0 or bool(state.observers)
     if as_tensors and not isinstance(seed, Tensor):
-        seed = Tensor.__new__(Tensor)._init_constant(seed)
+        seed = Tensor._wrap(seed)
     if not as_tensors and isinstance(seed, Tensor):
         seed = seed._data
     wanted = None
@@ -79,114 +82,91 @@ def run_backward(root, seed, retain_graph=False, create_graph=False, targets=Non
 
     start = root.grad_fn if root.grad_fn is not None else root
     grads = {start: seed}
-    shared = {id(seed)}           # arrays leaves must not adopt: the caller's seed, adopted ones
-    collecting = gc.isenabled()
-    if collecting:
-        gc.disable()       # the sweep makes no reference cycles; scanning the graph is waste
+    handed_out = {id(seed)}     # arrays a leaf must not adopt: the caller's, or given away
     phase, state.phase = state.phase, "adjoint"
     try:
         with _GradMode(create_graph):
-            if start.__class__ is Node:
+            if isinstance(start, Node):
                 _sweep(start, grads, as_tensors, retain_graph, create_graph, wanted,
-                       targets is None and state.retaining, shared)
+                       targets is None, handed_out)
             for leaf, g in grads.items():
-                if leaf.__class__ is Node:
+                if isinstance(leaf, Node):
                     continue
                 if wanted is None:
-                    _accumulate_leaf(leaf, g, create_graph, shared)
+                    _accumulate_leaf(leaf, g, create_graph, handed_out)
                 elif leaf in wanted:
                     wanted[leaf] = g
     finally:
         state.phase = phase
-        if collecting:
-            gc.enable()
     if wanted is not None:
         return [wanted[t.grad_fn if t.grad_fn is not None else t] for t in targets]
     return None
 
 
-def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_retained, shared):
+def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_retained,
+           handed_out):
     """Visit the nodes newest first, turning each output gradient into input gradients.
 
-    A node is created after every node that feeds it, so popping the newest queued node
-    (a heap on creation stamps) reaches a node only after all of its consumers. For the
-    same reason a node that already has a gradient entry is already queued. A gradient is
-    summed back to its input's shape (undoing broadcasting) only where the node's
-    ``broadcast`` flag says an input may have been broadcast.
+    A node is created after every node that feeds it, so taking the newest waiting node
+    (a heap on creation stamps) reaches a node only after all of its consumers have added
+    their contributions to its gradient in ``grads``.
 
-    ``owned`` lists the nodes (of primitives with a ``vjp_into`` rule) whose gradient is a
-    big array only this sweep holds: a rule's new result, not its ``g`` passed on, a view or
-    a saved value (a later sum of contributions is new too). Their rule may write into it,
-    unless the array was handed out meanwhile (``shared``: retained or requested gradients).
+    A primitive may have a ``vjp_into`` rule that writes its result into ``g`` itself, as
+    hand-written numpy does (``dh *= mask``). It runs only on a node in ``owned``: one whose
+    gradient is a big array that a rule just made, that is not what any rule was given, and
+    that was not handed out meanwhile (``handed_out``: retained or requested gradients).
     """
-    pop, get = grads.pop, grads.get
-    sum_to = P.sum_to
-    # Nodes older than the latest in-place write take the careful path; with tensors, all do.
-    last_inplace = state.last_inplace if not as_tensors else math.inf
-    watch = wanted is not None or fill_retained
-    queue = []
-    owned = set()
-    ndarray, in_place_min = np.ndarray, _IN_PLACE_MIN_BYTES
-    node = root
+    queue, node = [], root
+    owned = set()       # nodes whose gradient is an array only this sweep holds
     while node is not None:
-        g = pop(node)                   # a node is reached only once it has its gradient
-        if watch:
-            if wanted is not None and node in wanted:
-                wanted[node] = g
-                shared.add(id(g))
-            if fill_retained and node.retained is not None:
-                _accumulate_leaf(node.retained, g, create_graph)
-                shared.add(id(g))
-        prim = node.prim
-        saves = prim.saves
-        if saves is None:
-            args, out = node.values, None       # shapes only (Meta)
-        elif node.inputs is None or node.stamp < last_inplace:
-            args, out = _rule_arguments(node, as_tensors)      # the careful path
+        g = grads.pop(node)
+        if wanted is not None and node in wanted:
+            wanted[node] = g
+            handed_out.add(id(g))
+        if fill_retained and node.retained is not None:
+            _accumulate_leaf(node.retained, g, create_graph)
+            handed_out.add(id(g))
+        prim, params = node.prim, node.params
+        if prim.saves is None:
+            args, out = node.values, None          # shapes only: nothing to check
+        elif as_tensors or node.values is None or node.stamp < state.last_inplace:
+            args, out = _rule_arguments(node, as_tensors)     # freed? written since?
         else:
             args, out = node.values, node.out
+        newest = None       # the newest node this one reached first: likely the next one
         rules = prim.vjp_rules
-        if owned and node in owned and id(g) not in shared:
+        if owned and node in owned and id(g) not in handed_out:
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
-        params, broadcast = node.params, node.broadcast
-        newest = None                   # the newest parent queued by this node
-        i = -1                          # counted by hand: cheaper here than enumerate()
-        for parent in node.next:
-            i += 1
+        for parent, rule, x in zip(node.next, rules, args):
             if parent is None:
                 continue
-            rule = rules[i]
-            if rule is unchanged:
+            if rule is unchanged:           # add's rules, sub's first: g passes on as it is
                 gi = g
             else:
                 gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
-            if broadcast:
-                shape = args[i].shape
-                if gi.shape != shape:
-                    gi = sum_to(gi, shape=shape)
-            previous = get(parent)
-            if previous is None:
+            if x is not None and gi.shape != x.shape:   # x was broadcast: sum back to its shape
+                gi = P.sum_to(gi, shape=x.shape)
+            previous = grads.get(parent)
+            if previous is not None:
+                grads[parent] = previous + gi
+            else:
                 grads[parent] = gi
                 if parent.__class__ is Node:
-                    if (parent.prim.vjp_into is not None and gi is not g
-                            and type(gi) is ndarray and gi.nbytes >= in_place_min
-                            and _new_array(gi, out, args)):
+                    if parent.prim.vjp_into is not None and _fresh_big_array(gi, g, out, args):
                         owned.add(parent)
-                    if newest is not None:
+                    if newest is None:
+                        newest = parent
+                    else:
                         if newest.stamp < parent.stamp:
                             newest, parent = parent, newest
                         heappush(queue, (-parent.stamp, parent))
-                    else:
-                        newest = parent
-            else:
-                grads[parent] = previous + gi
-        if saves is not None and not retain_graph:
-            # Release the saved values: memory goes back, and a later backward through this
-            # node fails (Node.freed). Shape-only nodes keep their Metas, so a graph with
-            # nothing saved can be backpropagated again.
+        if prim.saves is not None and not retain_graph:
+            # Release the saved values: memory goes back, and a second backward through
+            # this node says so. Shape-only nodes keep their shapes, so a graph that saved
+            # nothing can be backpropagated again.
             node.inputs = node.values = node.out = None
-        # Next: the newest node waiting. A chain hands its one parent straight on, without
-        # going through the heap.
+        # Next, the newest node waiting. Taking the newest parent straight, when the heap has
+        # nothing newer, lets a chain run without the heap.
         if newest is None:
             node = heappop(queue)[1] if queue else None
         elif queue and -queue[0][0] > newest.stamp:
@@ -195,24 +175,25 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             node = newest
 
 
-# Below this many bytes numpy reuses freed buffers itself, and its in-place path costs more
-# than the allocation it saves; above it each new array means fresh pages from the system.
+# Below this many bytes numpy reuses freed buffers itself and writing in place saves
+# nothing; above it each new array is fresh memory from the system.
 _IN_PLACE_MIN_BYTES = 16384
 
 
-def _new_array(gi, out, args):
-    """Whether a rule's array result owns writable memory and is none of the values it was
-    given."""
-    return (gi.base is None and gi.flags.writeable and gi is not out
+def _fresh_big_array(gi, g, out, args):
+    """Is ``gi`` a big array of its own memory that no one else holds: a rule's new result,
+    not its ``g`` passed on, a view, or a saved value?"""
+    return (gi is not g and type(gi) is np.ndarray and gi.nbytes >= _IN_PLACE_MIN_BYTES
+            and gi.base is None and gi.flags.writeable and gi is not out
             and all([gi is not x for x in args]))
 
 
-def _accumulate_leaf(leaf, g, create_graph, shared=None):
+def _accumulate_leaf(leaf, g, create_graph, handed_out=None):
     """Add ``g`` into ``leaf.grad``, as PyTorch does.
 
     A fresh gradient array is adopted as the leaf's ``.grad`` without a copy; an array that
     something else may hold (a view, the caller's seed, one already given to another tensor,
-    listed in ``shared``) is copied, so ``x.grad.zero_()`` can never touch another tensor.
+    listed in ``handed_out``) is copied, so ``x.grad.zero_()`` can never touch another tensor.
     A later plain backward adds into the same ``.grad`` in place (``old = x.grad`` sees the
     sum) and bumps its version, so a graph that saved the old gradient refuses to run. With
     ``create_graph=True`` the sum is a new tensor: a recorded gradient is never overwritten.
@@ -226,17 +207,18 @@ def _accumulate_leaf(leaf, g, create_graph, shared=None):
         g = g._data
     if leaf.grad is None:
         if (type(g) is np.ndarray and g.base is None and g.flags.writeable
-                and g.dtype == leaf.dtype and shared is not None and id(g) not in shared):
-            shared.add(id(g))
+                and g.dtype == leaf.dtype and handed_out is not None
+                and id(g) not in handed_out):
+            handed_out.add(id(g))
         else:
             g = np.array(g, dtype=leaf.dtype)
-        leaf.grad = Tensor.__new__(Tensor)._init_constant(g)
+        leaf.grad = Tensor._wrap(g)
     elif leaf.grad.shape == np.shape(g) and isinstance(leaf.grad._data, np.ndarray) \
             and leaf.grad._data.flags.writeable:
         leaf.grad._data += g
-        leaf.grad._mark_written()
+        mark_written(leaf.grad)
     else:
-        leaf.grad = Tensor.__new__(Tensor)._init_constant(leaf.grad._data + g)
+        leaf.grad = Tensor._wrap(leaf.grad._data + g)
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):

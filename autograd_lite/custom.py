@@ -21,7 +21,7 @@ from .primitives import Primitive
 
 
 def _constant(value):
-    return Tensor.__new__(Tensor)._init_constant(np.asarray(value))
+    return Tensor._wrap(np.asarray(value))
 
 
 def _data(x):

@@ -50,12 +50,10 @@ _methods = {
     "reshape": F.reshape, "view": F.reshape, "transpose": F.transpose, "permute": F.permute,
     "softmax": F.softmax, "log_softmax": F.log_softmax, "clamp": F.clamp, "pow": F.pow,
     "float": _cast(np.dtype(np.float32)), "double": _cast(np.dtype(np.float64)), "to": _to,
-    "all": lambda self: Tensor.__new__(Tensor)._init_constant(np.all(self._data)),
-    "any": lambda self: Tensor.__new__(Tensor)._init_constant(np.any(self._data)),
-    "argmax": lambda self, axis=None: Tensor.__new__(Tensor)._init_constant(
-        np.argmax(self._data, axis=axis)),
-    "argmin": lambda self, axis=None: Tensor.__new__(Tensor)._init_constant(
-        np.argmin(self._data, axis=axis)),
+    "all": lambda self: Tensor._wrap(np.all(self._data)),
+    "any": lambda self: Tensor._wrap(np.any(self._data)),
+    "argmax": lambda self, axis=None: Tensor._wrap(np.argmax(self._data, axis=axis)),
+    "argmin": lambda self, axis=None: Tensor._wrap(np.argmin(self._data, axis=axis)),
 }
 
 for _name, _op in (("add", P.add), ("sub", P.sub), ("mul", P.mul), ("truediv", P.div),
@@ -65,5 +63,19 @@ for _name, _op in (("add", P.add), ("sub", P.sub), ("mul", P.mul), ("truediv", P
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """numpy's arithmetic on a Tensor defers to the library; other ufuncs explain themselves."""
+    table = {np.add: P.add, np.subtract: P.sub, np.multiply: P.mul, np.true_divide: P.div,
+             np.power: P.pow, np.matmul: P.matmul}
+    if method == "__call__" and ufunc in table and not kwargs:
+        return table[ufunc](*inputs)
+    raise TypeError(f"numpy.{ufunc.__name__} was called on an autograd_lite Tensor. "
+                    f"Use the library's function (for example ag.{ufunc.__name__}) so the "
+                    f"derivative is tracked, or call .detach().numpy() to leave autograd.")
+
+
+Tensor.__array_ufunc__ = _array_ufunc
+Tensor.clone = lambda self: P.mul(self, 1)
 Tensor.T = property(lambda self: P.transpose(self, axes=None),
                     doc="All axes reversed (the transpose of a matrix).")

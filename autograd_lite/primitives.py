@@ -150,7 +150,7 @@ def constant(name, forward):
     def op(a, b=None):
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             value = forward(_raw(a)) if b is None else forward(_raw(a), _raw(b))
-            return Tensor.__new__(Tensor)._init_constant(np.asarray(value))
+            return Tensor._wrap(np.asarray(value))
         return forward(a) if b is None else forward(a, b)
     op.__name__ = op.__qualname__ = name
     return op
@@ -159,13 +159,6 @@ def constant(name, forward):
 def _raw(x):
     return x._data if isinstance(x, Tensor) else x
 
-
-def _init_constant(self, data):
-    self._data, self.requires_grad, self.grad_fn = data, False, None
-    return self
-
-
-Tensor._init_constant = _init_constant
 
 # ---------------------------------------------------------------------------
 # Non-differentiable helpers used inside rules.
@@ -508,7 +501,7 @@ def relu_slope(out):
     if type(out) is np.ndarray:
         return np.sign(out)
     if isinstance(out, Tensor):
-        return Tensor.__new__(Tensor)._init_constant(relu_slope(out._data))
+        return Tensor._wrap(relu_slope(out._data))
     if isinstance(out, np.generic):
         return 1.0 if out > 0 else (0.0 if out == 0 else out)
     return out > 0          # a symbol of the trace tables

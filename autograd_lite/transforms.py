@@ -70,7 +70,7 @@ def _reverse(f, args, argnums, need_scalar, seed=None):
             seed = np.ones_like(out._data)
         grads = run_backward(out, seed, retain_graph=create, create_graph=create, targets=leaves)
         grads = [_zeros_if_none(g, leaf) for g, leaf in zip(grads, leaves)]
-        grads = [g if isinstance(g, Tensor) else Tensor.__new__(Tensor)._init_constant(g)
+        grads = [g if isinstance(g, Tensor) else Tensor._wrap(g)
                  for g in grads]
     value = out if create else out.detach()
     return value, (tuple(grads) if many else grads[0])
@@ -152,7 +152,7 @@ def vjp(f, *primals):
 
 def _as_result(g, leaf):
     g = _zeros_if_none(g, leaf)
-    return g if isinstance(g, Tensor) else Tensor.__new__(Tensor)._init_constant(g)
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
 
 def jvp(f, primals, tangents):
@@ -179,7 +179,7 @@ def jvp(f, primals, tangents):
                             f"{type(out).__name__}")
         tangent = out.tangent
         if tangent is None:         # the output does not depend on the inputs
-            tangent = Tensor.__new__(Tensor)._init_constant(np.zeros_like(out._data))
+            tangent = Tensor._wrap(np.zeros_like(out._data))
     if not out.requires_grad:      # nobody records us: hand back plain values
         return out.detach(), tangent.detach()
     return out, tangent
