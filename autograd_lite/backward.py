@@ -118,8 +118,10 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     """
     queue, node = [], root
     owned = set()       # nodes whose gradient is an array only this sweep holds
+    # Looked up once, not once per node: this loop runs once for every op of the program.
+    pop, get, last_inplace = grads.pop, grads.get, state.last_inplace
     while node is not None:
-        g = grads.pop(node)
+        g = pop(node)
         if wanted is not None and node in wanted:
             wanted[node] = g
             handed_out.add(id(g))
@@ -129,7 +131,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         prim, params = node.prim, node.params
         if prim.saves is None:
             args, out = node.values, None          # shapes only: nothing to check
-        elif as_tensors or node.values is None or node.stamp < state.last_inplace:
+        elif as_tensors or node.values is None or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)     # freed? written since?
         else:
             args, out = node.values, node.out
@@ -146,13 +148,15 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                 gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
             if x is not None and gi.shape != x.shape:   # x was broadcast: sum back to its shape
                 gi = P.sum_to(gi, shape=x.shape)
-            previous = grads.get(parent)
+            previous = get(parent)
             if previous is not None:
                 grads[parent] = previous + gi
             else:
                 grads[parent] = gi
                 if parent.__class__ is Node:
-                    if parent.prim.vjp_into is not None and _fresh_big_array(gi, g, out, args):
+                    if (parent.prim.vjp_into is not None and type(gi) is np.ndarray
+                            and gi.nbytes >= _IN_PLACE_MIN_BYTES     # the cheap tests first
+                            and _nobody_else_holds(gi, g, out, args)):
                         owned.add(parent)
                     if newest is None:
                         newest = parent
@@ -180,11 +184,10 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
 _IN_PLACE_MIN_BYTES = 16384
 
 
-def _fresh_big_array(gi, g, out, args):
-    """Is ``gi`` a big array of its own memory that no one else holds: a rule's new result,
-    not its ``g`` passed on, a view, or a saved value?"""
-    return (gi is not g and type(gi) is np.ndarray and gi.nbytes >= _IN_PLACE_MIN_BYTES
-            and gi.base is None and gi.flags.writeable and gi is not out
+def _nobody_else_holds(gi, g, out, args):
+    """Is the array ``gi`` of its own memory, held by no one else: a rule's new result, not
+    its ``g`` passed on, a view, or a saved value?"""
+    return (gi is not g and gi.base is None and gi.flags.writeable and gi is not out
             and all([gi is not x for x in args]))
 
 

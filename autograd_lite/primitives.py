@@ -38,12 +38,16 @@ from .tensor import Tensor, apply, unary_operation, binary_operation
 
 class Primitive:
     __slots__ = ("name", "forward", "vjp", "jvp", "saves", "variadic", "backward_name", "linear",
-                 "vjp_into", "vjp_rules", "view", "params", "notation", "sympy")
+                 "vjp_into", "vjp_rules", "view", "params", "notation", "sympy",
+                 "reads_inputs", "reads_output")
 
     def __init__(self, name, forward, vjp, jvp, saves=None, variadic=False, linear=False,
                  vjp_into=None, params=(), notation=None, sympy=None):
         self.name, self.forward, self.vjp, self.jvp = name, forward, vjp, jvp
         self.saves, self.variadic, self.linear = saves, variadic, linear
+        # What the recording keeps for the rules, asked once per op (see tensor._result).
+        self.reads_inputs = saves in ("inputs", "both")
+        self.reads_output = saves in ("output", "both")
         self.vjp_into = vjp_into
         self.params, self.notation, self.sympy = tuple(params), notation, sympy
         self.view = False       # may its result share the input's memory (reshape, getitem, .T)?

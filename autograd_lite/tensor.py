@@ -272,14 +272,16 @@ def apply(prim, inputs, params=_NO_PARAMS):
         out = prim.forward(*values, **params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _error_for(prim, inputs, exc) from None
-    needs_grad = any([e is not None for e in edges])
+    # A gradient flows only into floating results (an argmax, a comparison: none).
+    needs_grad = any([e is not None for e in edges]) and out.dtype.kind in "fc"
     return _result(prim, params, inputs, values, out, edges, needs_grad)
 
 
 # The elementwise functions and the arithmetic operators take no parameters and one or two
 # inputs, and they are nearly every op a program runs: these two do apply()'s steps for
 # them without its loops, since in Python each step costs about what numpy's own work on a
-# small array does.
+# small array does. Their result is floating whenever an input that requires grad is, so
+# they skip apply()'s dtype check (tests/test_core_engine.py holds them to that).
 def unary_operation(prim):
     """``prim`` (one input, no parameters) as a function: tensors are recorded, arrays just
     computed (as the rules of a plain backward do)."""
@@ -327,18 +329,17 @@ def _result(prim, params, inputs, values, out, edges, needs_grad):
     flow back through it (see ``Node``), then shown to forward mode and to observers."""
     result = _new(Tensor)
     result._data = out
-    if needs_grad and state.grad_enabled and out.dtype.kind in "fc":
+    if needs_grad and state.grad_enabled:
         node = _new(Node)
         node.prim, node.params, node.next, node.stamp = prim, params, edges, next(clock)
-        saves = prim.saves
-        if saves == "inputs" or saves == "both":
+        if prim.reads_inputs:
             node.inputs, node.values = inputs, values
         elif params or (len(values) > 1 and _broadcast(values)):
             # the rules read shapes (sum's, reshape's), or the sweep must undo broadcasting
             node.inputs, node.values = None, tuple([_unread(v) for v in values])
         else:                   # no rule reads these inputs, and none was broadcast
             node.inputs, node.values = None, _KEPT_NOTHING[len(values)]
-        node.out = out if saves == "output" or saves == "both" else None
+        node.out = out if prim.reads_output else None
         result.grad_fn, result.requires_grad = node, True
     else:
         result.grad_fn, result.requires_grad = None, False
@@ -346,8 +347,9 @@ def _result(prim, params, inputs, values, out, edges, needs_grad):
         _note_view(result, inputs[0], prim, params)
     if state.forward_active:
         _push_tangent(prim, inputs, result, params)
-    for observer in state.observers:        # op counts, trace tables
-        observer(prim, inputs, result, params)
+    if state.observers:                     # op counts, trace tables
+        for observer in state.observers:
+            observer(prim, inputs, result, params)
     return result
 
 

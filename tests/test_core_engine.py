@@ -226,6 +226,23 @@ def test_the_short_entry_points_cover_the_elementwise_functions_and_operators():
     assert "sum" not in _simple_primitives(1) and "where" not in _simple_primitives(2)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_short_entry_points_give_a_float_whenever_an_input_requires_grad(dtype):
+    """They record without apply()'s dtype check, so an integer result would be recorded:
+    every primitive they run must give a float from a float input, whatever the other is."""
+    x = ag.tensor(np.array([0.5, 1.5], dtype=dtype), requires_grad=True)
+    for name in _simple_primitives(1):
+        assert getattr(ag.primitives, name)(x).dtype.kind == "f", name
+    for name in _simple_primitives(2):
+        op = getattr(ag.primitives, name)
+        others = [np.array([2, 3]), 2, True, ag.tensor([2, 3])] if name != "matmul" else \
+            [np.array([2, 3]), ag.tensor([2, 3])]
+        for other in others:
+            assert op(x, other).dtype.kind == "f", (name, other)
+            if name != "overwrite":         # only ever called as overwrite(target, values)
+                assert op(other, x).dtype.kind == "f", (name, other)
+
+
 def _gradients(make, leaves):
     for t in leaves:
         t.grad = None
