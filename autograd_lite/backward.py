@@ -120,6 +120,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
     owned = set()       # nodes whose gradient is an array only this sweep holds
     # Looked up once, not once per node: this loop runs once for every op of the program.
     pop, get, last_inplace = grads.pop, grads.get, state.last_inplace
+    ndarray = np.ndarray
     while node is not None:
         g = pop(node)
         if wanted is not None and node in wanted:
@@ -128,8 +129,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         if fill_retained and node.retained is not None:
             _accumulate_leaf(node.retained, g, create_graph)
             handed_out.add(id(g))
-        prim, params = node.prim, node.params
-        if prim.saves is None:
+        prim, params, saves = node.prim, node.params, node.prim.saves
+        if saves is None:
             args, out = node.values, None          # shapes only: nothing to check
         elif as_tensors or node.values is None or node.stamp < last_inplace:
             args, out = _rule_arguments(node, as_tensors)     # freed? written since?
@@ -139,13 +140,23 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         rules = prim.vjp_rules
         if owned and node in owned and id(g) not in handed_out:
             rules = prim.vjp_into           # g is ours alone: the rule may write into it
-        for parent, rule, x in zip(node.next, rules, args):
+        # enumerate and indexing, not zip(node.next, rules, args): three iterators a node
+        # cost more than the rest of this loop on a chain.
+        for i, parent in enumerate(node.next):
             if parent is None:
                 continue
+            rule, x = rules[i], args[i]
             if rule is unchanged:           # add's rules, sub's first: g passes on as it is
                 gi = g
+            elif params:
+                gi = rule(g, out, *args, **params)
+            # One and two inputs spelled out: a call through *args is several times dearer.
+            elif len(args) == 2:
+                gi = rule(g, out, args[0], args[1])
+            elif len(args) == 1:
+                gi = rule(g, out, args[0])
             else:
-                gi = rule(g, out, *args, **params) if params else rule(g, out, *args)
+                gi = rule(g, out, *args)
             if x is not None and gi.shape != x.shape:   # x was broadcast: sum back to its shape
                 gi = P.sum_to(gi, shape=x.shape)
             previous = get(parent)
@@ -154,7 +165,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
             else:
                 grads[parent] = gi
                 if parent.__class__ is Node:
-                    if (parent.prim.vjp_into is not None and type(gi) is np.ndarray
+                    if (parent.prim.vjp_into is not None and type(gi) is ndarray
                             and gi.nbytes >= _IN_PLACE_MIN_BYTES     # the cheap tests first
                             and _nobody_else_holds(gi, g, out, args)):
                         owned.add(parent)
@@ -164,7 +175,7 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                         if newest.stamp < parent.stamp:
                             newest, parent = parent, newest
                         heappush(queue, (-parent.stamp, parent))
-        if prim.saves is not None and not retain_graph:
+        if saves is not None and not retain_graph:
             # Release the saved values: memory goes back, and a second backward through
             # this node says so. Shape-only nodes keep their shapes, so a graph that saved
             # nothing can be backpropagated again.

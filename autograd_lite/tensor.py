@@ -331,7 +331,11 @@ def _result(prim, params, inputs, values, out, edges, needs_grad):
     result._data = out
     if needs_grad and state.grad_enabled:
         node = _new(Node)
-        node.prim, node.params, node.next, node.stamp = prim, params, edges, next(clock)
+        # One field a line: a four-way tuple assignment builds and unpacks a tuple.
+        node.prim = prim
+        node.params = params
+        node.next = edges
+        node.stamp = next(clock)
         if prim.reads_inputs:
             node.inputs, node.values = inputs, values
         elif params or (len(values) > 1 and _broadcast(values)):
@@ -361,12 +365,11 @@ def _edge(x):
 
 
 def _broadcast(values):
-    """Did the inputs have different shapes (so numpy broadcast them)?"""
-    shape = getattr(values[0], "shape", ())
-    for value in values[1:]:
-        if getattr(value, "shape", ()) != shape:
-            return True
-    return False
+    """Did numpy broadcast the inputs, two of different shapes? (Assumed for more than two:
+    keeping their shapes is always safe, and every such primitive has parameters anyway.)"""
+    if len(values) == 2:
+        return getattr(values[0], "shape", ()) != getattr(values[1], "shape", ())
+    return len(values) > 2
 
 
 def _unread(value):
