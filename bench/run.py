@@ -41,10 +41,12 @@ CHAIN_TARGET_VS_TORCH = 0.6     # autograd_lite's time per op over torch's, same
 MLP_TARGET_RATIO = 1.10
 NOISY_SPREAD = 1.3          # median more than this times the best: flag the row as noisy
 
-FULL = dict(chain_steps=250, graphs_per_sample=8, chain_samples=25, chain_warmup=2,
-            mlp_samples=60, mlp_warmup=3, deep_steps=333_334, timeout=1800)
-QUICK = dict(chain_steps=50, graphs_per_sample=1, chain_samples=3, chain_warmup=1,
-             mlp_samples=3, mlp_warmup=1, deep_steps=3_334, timeout=300)
+# Cases 1-3 run in ``rounds`` rounds: each round starts every peer's process once, in turn,
+# and takes that many samples in it (per round: chain_samples, mlp_samples).
+FULL = dict(rounds=3, chain_steps=250, graphs_per_sample=8, chain_samples=9, chain_warmup=2,
+            mlp_samples=20, mlp_warmup=3, deep_steps=333_334, timeout=1800)
+QUICK = dict(rounds=2, chain_steps=50, graphs_per_sample=1, chain_samples=2, chain_warmup=1,
+             mlp_samples=2, mlp_warmup=1, deep_steps=3_334, timeout=300)
 
 
 def available_threads():
@@ -377,15 +379,18 @@ def report(results, cfg):
           f"{m['threads']} for every library. float64 everywhere. Date: {m['date']}")
     print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
           " Each library runs in a fresh process, except that autograd_lite, numpy and the bare"
-          " engine share one and alternate samples (cases 1-3).")
+          " engine share one and alternate samples (cases 1-3); for cases 1-3 the processes"
+          f" take turns in {results['settings']['rounds']} rounds.")
     print("Times: best (minimum) of the samples, which is what ratios and targets use: other "
           "load on the machine only ever adds time; the median is shown to judge the noise.")
     print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
     print()
 
     steps = cfg["chain_steps"]
-    sampling = (f"{cfg['chain_samples']} samples, each the mean of "
-                f"{cfg['graphs_per_sample']} graph(s), after {cfg['chain_warmup']} warm-up(s)")
+    rounds = cfg["rounds"]
+    sampling = (f"{rounds * cfg['chain_samples']} samples ({rounds} rounds of "
+                f"{cfg['chain_samples']}), each the mean of {cfg['graphs_per_sample']} graph(s), "
+                f"after {cfg['chain_warmup']} warm-up(s) in each round")
     for case, what in (("scalar", "0-d values"), ("vector", f"{W.VECTOR_SIZE}-element vectors")):
         ops = W.chain_ops(case, steps)
         title = (f"({'1' if case == 'scalar' else '2'}) {case} chain on {what}: y = relu(y*a + b) x "
@@ -405,7 +410,8 @@ def report(results, cfg):
 
     title = (f"(3) MLP training step: batch {W.BATCH}, {W.N_IN} -> {W.N_HIDDEN} -> {W.N_OUT}, relu, "
              f"softmax cross-entropy, forward + backward + SGD update; "
-             f"{cfg['mlp_samples']} timed steps after {cfg['mlp_warmup']} warm-up(s)")
+             f"{rounds * cfg['mlp_samples']} timed steps ({rounds} rounds of "
+             f"{cfg['mlp_samples']}), after {cfg['mlp_warmup']} warm-up(s) in each round")
     print_per_op_table(title, cases["mlp"], per_op=False)
     ratio = _lite_vs_numpy(cases["mlp"])
     if ratio is not None:
@@ -448,6 +454,17 @@ def _deep_rows(deep):
             yield name, f"micrograd (recursion limit {limit:,})", deep["micrograd_raised_limit"]
 
 
+def _add_round(row, new):
+    """A library's row after one more round: the new samples join the earlier ones. A
+    round that failed or skipped replaces the row, so the table shows it."""
+    if row is None or (row.get("status") == "ok" and new.get("status") != "ok"):
+        return new
+    if row.get("status") != "ok":
+        return row                  # the first failure stays
+    row["times"] = row["times"] + new["times"]
+    return row
+
+
 def parent(args):
     cfg = QUICK if args.quick else FULL
     results = {"quick": args.quick, "machine": machine_info(args.threads), "settings": cfg,
@@ -469,23 +486,27 @@ def parent(args):
     # Cases 1-3. autograd_lite, the numpy reference and the bare engine share one process
     # and take turns sample by sample (all run on the same numpy, so they cannot disturb each
     # other), which keeps their ratios, the MLP target among them, fair even when the
-    # machine's load changes. Every other library gets a process of its own.
+    # machine's load changes. Every other library gets a process of its own, and the
+    # processes take turns in rounds: a slow or busy spell of the machine then falls on a
+    # part of every library's samples, not on all of one library's (the torch target).
     groups = [[n for n in ("autograd_lite", "numpy", "bare_engine") if n in installed]]
     groups += [[n] for n in installed if n not in groups[0]]
-    for group in groups:
-        progress(f"{' + '.join(group)}: cases 1-3")
-        outcome = run_worker(",".join(group), "main", args, cfg)
-        for case in ("scalar", "vector", "mlp"):
-            for name in group:
-                results["cases"][case][name] = (outcome[case][name] if case in outcome
-                                                else outcome)
-        if group == ["torch"] and args.threads > 1:
-            # OpenMP threads that spin-wait can make torch's step many times slower on a small
-            # or busy machine; one thread shows what it does without that contention.
-            progress("torch: case 3 again with 1 thread")
-            outcome = run_worker("torch", "mlp", args, cfg, threads=1)
-            results["cases"]["mlp"]["torch_1thread"] = (outcome["mlp"]["torch"]
-                                                        if "mlp" in outcome else outcome)
+    cases = results["cases"]
+    for round_ in range(1, cfg["rounds"] + 1):
+        for group in groups:
+            progress(f"{' + '.join(group)}: cases 1-3, round {round_} of {cfg['rounds']}")
+            outcome = run_worker(",".join(group), "main", args, cfg)
+            for case in ("scalar", "vector", "mlp"):
+                for name in group:
+                    row = outcome[case][name] if case in outcome else dict(outcome)
+                    cases[case][name] = _add_round(cases[case].get(name), row)
+            if group == ["torch"] and args.threads > 1:
+                # OpenMP threads that spin-wait can make torch's step many times slower on a
+                # small or busy machine; one thread shows what it does without that contention.
+                progress(f"torch: case 3 again with 1 thread, round {round_}")
+                outcome = run_worker("torch", "mlp", args, cfg, threads=1)
+                row = outcome["mlp"]["torch"] if "mlp" in outcome else dict(outcome)
+                cases["mlp"]["torch_1thread"] = _add_round(cases["mlp"].get("torch_1thread"), row)
 
     # Case 4: one fresh process per library, so that its peak memory is its own.
     for name in installed:

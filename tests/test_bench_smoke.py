@@ -102,3 +102,16 @@ def test_micrograd_recursion_limit_is_reported_not_hidden(quick_run):
     assert deep["micrograd"]["status"] == "failed"
     assert "RecursionError" in deep["micrograd"]["error"]
     assert deep["micrograd_raised_limit"]["status"] == "ok"
+
+
+def test_every_round_adds_its_samples_to_every_peer(quick_run):
+    """Cases 1-3 run in rounds of fresh processes; each library's best is over all of them."""
+    _, results = quick_run
+    settings = results["settings"]
+    assert settings["rounds"] >= 2
+    expected = {"scalar": settings["chain_samples"], "vector": settings["chain_samples"],
+                "mlp": settings["mlp_samples"]}
+    for case, per_round in expected.items():
+        for name, row in results["cases"][case].items():
+            if row.get("status") == "ok":
+                assert len(row["times"]) == settings["rounds"] * per_round, (case, name)
