@@ -330,7 +330,7 @@ def _result(prim, params, inputs, values, out, edges, needs_grad):
     result = _new(Tensor)
     result._data = out
     if needs_grad and state.grad_enabled:
-        node = _new(Node)
+        node = Node()       # no __init__: calling the class is cheaper than object.__new__
         # One field a line: a four-way tuple assignment builds and unpacks a tuple.
         node.prim = prim
         node.params = params
