@@ -150,7 +150,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
                 gi = g
             elif params:
                 gi = rule(g, out, *args, **params)
-            # One and two inputs spelled out: a call through *args is several times dearer.
+            # One and two inputs spelled out: a call through *args builds a tuple and
+            # cannot be inlined by the interpreter.
             elif len(args) == 2:
                 gi = rule(g, out, args[0], args[1])
             elif len(args) == 1:
