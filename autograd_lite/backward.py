@@ -129,7 +129,8 @@ def _sweep(root, grads, as_tensors, retain_graph, create_graph, wanted, fill_ret
         if fill_retained and node.retained is not None:
             _accumulate_leaf(node.retained, g, create_graph)
             handed_out.add(id(g))
-        prim, params, saves = node.prim, node.params, node.prim.saves
+        prim, params = node.prim, node.params
+        saves = prim.saves
         if saves is None:
             args, out = node.values, None          # shapes only: nothing to check
         elif as_tensors or node.values is None or node.stamp < last_inplace:

@@ -380,7 +380,7 @@ def report(results, cfg):
     print(f"Mode: {'quick (small sizes; numbers are only indicative)' if results['quick'] else 'full'}."
           " Each library runs in a fresh process, except that autograd_lite, numpy and the bare"
           " engine share one and alternate samples (cases 1-3); for cases 1-3 the processes"
-          f" take turns in {results['settings']['rounds']} rounds.")
+          f" take turns in {cfg['rounds']} rounds.")
     print("Times: best (minimum) of the samples, which is what ratios and targets use: other "
           "load on the machine only ever adds time; the median is shown to judge the noise.")
     print("Ratios: 'time / autograd_lite' > 1 means autograd_lite is faster than that library.")
@@ -454,6 +454,12 @@ def _deep_rows(deep):
             yield name, f"micrograd (recursion limit {limit:,})", deep["micrograd_raised_limit"]
 
 
+def _row_of(outcome, case, name):
+    """One library's row of one case from a worker's outcome; a worker that failed as a
+    whole gives every library its error row (a copy each, since rows are extended)."""
+    return outcome[case][name] if case in outcome else dict(outcome)
+
+
 def _add_round(row, new):
     """A library's row after one more round: the new samples join the earlier ones. A
     round that failed or skipped replaces the row, so the table shows it."""
@@ -498,15 +504,15 @@ def parent(args):
             outcome = run_worker(",".join(group), "main", args, cfg)
             for case in ("scalar", "vector", "mlp"):
                 for name in group:
-                    row = outcome[case][name] if case in outcome else dict(outcome)
-                    cases[case][name] = _add_round(cases[case].get(name), row)
+                    cases[case][name] = _add_round(cases[case].get(name),
+                                                   _row_of(outcome, case, name))
             if group == ["torch"] and args.threads > 1:
                 # OpenMP threads that spin-wait can make torch's step many times slower on a
                 # small or busy machine; one thread shows what it does without that contention.
                 progress(f"torch: case 3 again with 1 thread, round {round_}")
                 outcome = run_worker("torch", "mlp", args, cfg, threads=1)
-                row = outcome["mlp"]["torch"] if "mlp" in outcome else dict(outcome)
-                cases["mlp"]["torch_1thread"] = _add_round(cases["mlp"].get("torch_1thread"), row)
+                cases["mlp"]["torch_1thread"] = _add_round(cases["mlp"].get("torch_1thread"),
+                                                           _row_of(outcome, "mlp", "torch"))
 
     # Case 4: one fresh process per library, so that its peak memory is its own.
     for name in installed:
